@@ -1,0 +1,52 @@
+-- The weight-format table.  A format names its block (K must be a multiple),
+-- the activation format it pairs with, the template of each (op, ISA), the
+-- default tile per ISA and the register budget of a tile.
+local M = {}
+
+-- Registers a tile needs, by template family; the validator compares the
+-- total with the ISA's vregs and reports the breakdown.
+local budgets = {
+  -- 64-byte loads hold two rows; one accumulator per 2-bit field per row pair,
+  -- 4 broadcast activation vectors, 4 field masks, a load and a masked temp.
+  zmm_inplace = function(t) return { accumulators = 2 * t.rows, activations = 4, masks = 4, temporaries = 2 } end,
+  -- one int32 accumulator per row; 4 activation vectors; mask; load and field temps.
+  ymm_shift = function(t) return { accumulators = t.rows, activations = 4, constants = 2, temporaries = 2 } end,
+  ymm_vnni = function(t) return { accumulators = t.rows, activations = 4, constants = 1, temporaries = 2 } end,
+  scalar = function(t) return { accumulators = t.rows, temporaries = 4 } end,
+}
+
+M.by_name = {}
+
+M.by_name.i2s = {
+  block = 128,            -- elements per 32-byte chunk of one row
+  bits = 2,
+  activations = "q8",     -- int8 per token, absmax scale, with sum
+  max_k = 1 << 20,        -- keeps every int32 accumulator exact (see docs/DESIGN.md)
+  pack_rows = 8,          -- default rows per pack tile
+  doc = "ternary, 2-bit codes w+1, bitgen tiled layout; imports BitNet I2_S",
+  ops = {
+    gemv = {
+      scalar     = { template = "i2s_gemv_scalar.c", budget = "scalar", tile = { rows = 4, unroll = 1 } },
+      avx2       = { template = "i2s_gemv_ymm.c", budget = "ymm_shift", tile = { rows = 8, unroll = 1 } },
+      avxvnni    = { template = "i2s_gemv_ymm.c", budget = "ymm_vnni", tile = { rows = 8, unroll = 1 } },
+      avx512vnni = { template = "i2s_gemv_zmm.c", budget = "zmm_inplace", tile = { rows = 8, unroll = 2 },
+                     row_multiple = 2 },
+    },
+  },
+}
+
+-- Total registers and a "name N + ..." breakdown for messages.
+function M.budget(impl, tile)
+  local parts = budgets[impl.budget](tile)
+  local total, names = 0, {}
+  for k in pairs(parts) do names[#names + 1] = k end
+  table.sort(names)
+  local text = {}
+  for _, k in ipairs(names) do
+    total = total + parts[k]
+    text[#text + 1] = parts[k] .. " " .. k
+  end
+  return total, table.concat(text, " + ")
+end
+
+return M

@@ -1,0 +1,38 @@
+-- The ISA table: one row per instruction set a kernel can be generated for.
+-- Order is preference (best last); the dispatcher tries the best first.
+--   arch      host CPU family the variant compiles for ("any" = portable C)
+--   flags     compiler flags for that ISA's kernel files (gcc and clang agree)
+--   features  runtime CPU features (runtime/bitgen_rt.h) the variant needs
+--   vregs     vector registers a tile may use (register budget)
+--   emulate   optional: a build of the same source with another encoding of
+--             the same instructions, for ISAs no test machine can run
+local M = {}
+
+M.list = {
+  { name = "scalar", arch = "any", flags = {}, features = {}, vregs = 16,
+    doc = "portable C, baseline flags" },
+  { name = "avx2", arch = "x86_64", flags = { "-mavx2" }, features = { "AVX2" }, vregs = 16,
+    doc = "AVX2: vpmaddubsw + vpmaddwd" },
+  { name = "avxvnni", arch = "x86_64", flags = { "-mavx2", "-mavxvnni" }, features = { "AVX2", "AVXVNNI" },
+    vregs = 16, doc = "AVX-VNNI: 256-bit vpdpbusd (VEX)",
+    emulate = { flags = { "-mavx2", "-mavx512f", "-mavx512vl", "-mavx512vnni" },
+                features = { "AVX2", "AVX512F", "AVX512VL", "AVX512VNNI" },
+                why = "same vpdpbusd on ymm, EVEX-encoded (AVX512VL+VNNI)" } },
+  { name = "avx512vnni", arch = "x86_64", flags = { "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni" },
+    features = { "AVX512F", "AVX512BW", "AVX512VL", "AVX512VNNI" }, vregs = 32,
+    doc = "AVX-512 VNNI: 512-bit vpdpbusd" },
+}
+
+M.by_name = {}
+for rank, isa in ipairs(M.list) do
+  isa.rank = rank
+  M.by_name[isa.name] = isa
+end
+
+function M.names()
+  local t = {}
+  for _, isa in ipairs(M.list) do t[#t + 1] = isa.name end
+  return t
+end
+
+return M

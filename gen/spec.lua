@@ -1,0 +1,204 @@
+-- Loads a spec (a Lua file returning a table) and validates every field.
+-- Errors are raised as {file, line, field, reason} and print as
+-- FILE:LINE: field: reason.
+local srcpos = require "srcpos"
+local isa = require "isa"
+local formats = require "formats"
+
+local M = {}
+
+local Failure = {}
+Failure.__index = Failure
+Failure.__tostring = function(e)
+  local where = e.line and e.line > 0 and string.format("%s:%d", e.file, e.line) or e.file
+  return string.format("%s: %s: %s", where, e.field ~= "" and e.field or "spec", e.reason)
+end
+
+function M.is_failure(e) return getmetatable(e) == Failure end
+
+local function failure(file, line, field, reason)
+  return setmetatable({ file = file, line = line, field = field, reason = reason }, Failure)
+end
+
+local function join(path, key)
+  if type(key) == "number" then return path .. "[" .. key .. "]" end
+  return path == "" and key or path .. "." .. key
+end
+
+local function sorted_keys(t)
+  local ks = {}
+  for k in pairs(t) do ks[#ks + 1] = k end
+  table.sort(ks, function(a, b) return tostring(a) < tostring(b) end)
+  return ks
+end
+
+-- Validation helpers raise {path, reason}; load() adds file and line.
+local function bad(path, fmt, ...) error({ path = path, reason = string.format(fmt, ...) }, 0) end
+
+local function check_keys(t, path, allowed)
+  for _, k in ipairs(sorted_keys(t)) do
+    if not allowed[k] then
+      local names = sorted_keys(allowed)
+      bad(join(path, tostring(k)), "unknown key (expected one of: %s)", table.concat(names, ", "))
+    end
+  end
+end
+
+local function want_table(v, path)
+  if type(v) ~= "table" then bad(path, "must be a table, got %s", type(v)) end
+  return v
+end
+
+local function want_list(v, path)
+  want_table(v, path)
+  local n = #v
+  for k in pairs(v) do
+    if math.type(k) ~= "integer" or k < 1 or k > n then bad(join(path, tostring(k)), "unexpected key in a list") end
+  end
+  if n == 0 then bad(path, "must not be empty") end
+  return v
+end
+
+local function want_int(v, path, min, max)
+  if v == nil then bad(path, "is required") end
+  if math.type(v) ~= "integer" then
+    if type(v) == "number" and v == math.floor(v) and v >= -2^53 and v <= 2^53 then v = math.tointeger(v)
+    else bad(path, "must be an integer, got %s", tostring(v)) end
+  end
+  if v < min then bad(path, "must be at least %d, got %d", min, v) end
+  if max and v > max then bad(path, "must be at most %d, got %d", max, v) end
+  return v
+end
+
+local function want_name(v, path, pattern, what)
+  if type(v) ~= "string" then bad(path, "must be a string, got %s", type(v)) end
+  if not v:match(pattern) then bad(path, "%q is not %s", v, what) end
+  return v
+end
+
+local function choices(list) return table.concat(list, ", ") end
+
+local MAX_DIM = 1 << 24
+
+local function validate(raw, only_isas)
+  want_table(raw, "")
+  check_keys(raw, "", { model = 1, description = 1, format = 1, layers = 1, matrices = 1, isas = 1,
+                        pack_rows = 1, tiles = 1 })
+  local s = {}
+  s.model = want_name(raw.model, "model", "^[%a][%w%.%-_]*$", "a model name (letters, digits, . - _)")
+  if raw.description ~= nil and type(raw.description) ~= "string" then bad("description", "must be a string") end
+  s.description = raw.description or ""
+  s.cname = s.model:lower():gsub("[^%w]", "_")
+  if raw.format == nil then bad("format", "is required") end
+  local fmt_names = sorted_keys(formats.by_name)
+  s.format = want_name(raw.format, "format", "^.*$", "")
+  local fmt = formats.by_name[s.format]
+  if not fmt then bad("format", "unknown format %q (known: %s)", s.format, choices(fmt_names)) end
+  s.fmt = fmt
+  s.layers = raw.layers == nil and 1 or want_int(raw.layers, "layers", 1, 100000)
+
+  s.pack_rows = raw.pack_rows == nil and fmt.pack_rows or want_int(raw.pack_rows, "pack_rows", 1, 64)
+
+  -- matrices
+  if raw.matrices == nil then bad("matrices", "is required") end
+  want_list(raw.matrices, "matrices")
+  s.matrices = {}
+  local seen = {}
+  for i, m in ipairs(raw.matrices) do
+    local p = join("matrices", i)
+    want_table(m, p)
+    check_keys(m, p, { name = 1, M = 1, K = 1 })
+    local name = want_name(m.name, join(p, "name"), "^[%a_][%w_]*$", "a C identifier")
+    if seen[name] then bad(join(p, "name"), "duplicate matrix name %q", name) end
+    seen[name] = true
+    local rows = want_int(m.M, join(p, "M"), 1, MAX_DIM)
+    local k = want_int(m.K, join(p, "K"), 1, fmt.max_k)
+    if k % fmt.block ~= 0 then
+      bad(join(p, "K"), "must be a multiple of %d (the %s block), got %d", fmt.block, s.format, k)
+    end
+    s.matrices[i] = { name = name, M = rows, K = k }
+  end
+
+  -- ISAs: scalar is always generated, so every CPU has a variant.
+  local isas = only_isas or raw.isas
+  local isa_path = only_isas and "--isa" or "isas"
+  if isas == nil then bad("isas", "is required (known: %s)", choices(isa.names())) end
+  want_list(isas, isa_path)
+  local chosen = { scalar = true }
+  for i, name in ipairs(isas) do
+    local p = only_isas and isa_path or join(isa_path, i)
+    want_name(name, p, "^.*$", "")
+    if not isa.by_name[name] then bad(p, "unknown ISA %q (known: %s)", name, choices(isa.names())) end
+    if chosen[name] and name ~= "scalar" then bad(p, "ISA %q listed twice", name) end
+    chosen[name] = true
+  end
+  s.isas = {}
+  for _, row in ipairs(isa.list) do
+    if chosen[row.name] then
+      local impl = fmt.ops.gemv[row.name]
+      if not impl then bad(isa_path, "format %s has no %s kernel", s.format, row.name) end
+      s.isas[#s.isas + 1] = row
+    end
+  end
+
+  -- tiles: per ISA, over the format's defaults
+  local tiles = raw.tiles == nil and {} or want_table(raw.tiles, "tiles")
+  s.tiles = {}
+  for _, k in ipairs(sorted_keys(tiles)) do
+    local p = join("tiles", tostring(k))
+    if not isa.by_name[k] then bad(p, "unknown ISA %q (known: %s)", tostring(k), choices(isa.names())) end
+    if not chosen[k] then bad(p, "tile for ISA %q, which the spec does not target", k) end
+  end
+  for _, row in ipairs(s.isas) do
+    local impl = fmt.ops.gemv[row.name]
+    local p = join("tiles", row.name)
+    local given = tiles[row.name]
+    local t = { rows = impl.tile.rows, unroll = impl.tile.unroll }
+    if given ~= nil then
+      want_table(given, p)
+      check_keys(given, p, { rows = 1, unroll = 1 })
+      if given.rows ~= nil then t.rows = want_int(given.rows, join(p, "rows"), 1, 64) end
+      if given.unroll ~= nil then t.unroll = want_int(given.unroll, join(p, "unroll"), 1, 64) end
+    end
+    local mult = impl.row_multiple or 1
+    if t.rows % mult ~= 0 then
+      bad(join(p, "rows"), "must be a multiple of %d for %s (rows per register), got %d", mult, row.name, t.rows)
+    end
+    if s.pack_rows % t.rows ~= 0 then
+      bad(join(p, "rows"), "must divide pack_rows (%d), got %d", s.pack_rows, t.rows)
+    end
+    local need, detail = formats.budget(impl, t)
+    if need > row.vregs then
+      bad(given and join(p, "rows") or p, "tile r%du%d needs %d vector registers (%s); %s has %d",
+        t.rows, t.unroll, need, detail, row.name, row.vregs)
+    end
+    s.tiles[row.name] = t
+  end
+  return s
+end
+
+-- Returns spec or nil, failure.  only_isas: list from --isa, or nil.
+function M.load(file, text, only_isas)
+  local lines = srcpos.scan(text)
+  local chunk, err = load(text, "@" .. file, "t", { math = math, string = string, table = table,
+                                                    ipairs = ipairs, pairs = pairs })
+  if not chunk then
+    local line, msg = err:match("^[^:]*:(%d+): (.*)$")
+    return nil, failure(file, tonumber(line) or 1, "syntax", msg or err)
+  end
+  local ok, raw = pcall(chunk)
+  if not ok then
+    local line, msg = tostring(raw):match("^[^:]*:(%d+): (.*)$")
+    return nil, failure(file, tonumber(line) or 1, "evaluation", msg or tostring(raw))
+  end
+  local ok2, res = pcall(validate, raw, only_isas)
+  if not ok2 then
+    if type(res) ~= "table" then error(res, 0) end
+    local line = res.path == "--isa" and 0 or srcpos.line(lines, res.path)
+    return nil, failure(file, line, res.path, res.reason)
+  end
+  res.file = file
+  return res
+end
+
+return M

@@ -1,0 +1,191 @@
+/* bitgen runtime: the hand-written part of every generated package.
+ *
+ * Generated packages add a model header (bitgen_<model>.h) on top of this
+ * one.  Everything here is model independent: status codes, CPU feature
+ * detection, aligned allocation, the packed weight layout and its packers,
+ * the activation quantizer and a scalar reference written independently of
+ * the kernel templates.
+ *
+ * Every public function that can fail returns a bitgen_status (0 = OK). */
+#ifndef BITGEN_RT_H
+#define BITGEN_RT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- status codes -------------------------------------------------- */
+typedef enum {
+  BITGEN_OK = 0,
+  BITGEN_E_NULL = -1,        /* a required pointer is NULL */
+  BITGEN_E_SIZE = -2,        /* a size or shape does not match */
+  BITGEN_E_ALIGN = -3,       /* a buffer is not aligned as required */
+  BITGEN_E_VALUE = -4,       /* an input value is out of range (non-ternary weight, NaN, ...) */
+  BITGEN_E_ISA = -5,         /* BITGEN_ISA names a variant this package lacks */
+  BITGEN_E_UNSUPPORTED = -6, /* BITGEN_ISA names a variant this CPU/OS cannot run */
+  BITGEN_E_KERNEL = -7,      /* no such kernel id */
+  BITGEN_E_NOMEM = -8        /* allocation failed */
+} bitgen_status;
+
+const char *bitgen_strerror(int status);
+
+/* ---- CPU features --------------------------------------------------- */
+/* One bit per feature; an ISA variant needs a set of them.  X86 bits are
+ * set only when the OS also saves the matching register state (XGETBV). */
+#define BITGEN_FEATURE_LIST(X) \
+  X(SSE2, 0)                   \
+  X(SSSE3, 1)                  \
+  X(AVX, 2)                    \
+  X(AVX2, 3)                   \
+  X(FMA, 4)                    \
+  X(AVXVNNI, 5)                \
+  X(AVX512F, 6)                \
+  X(AVX512BW, 7)               \
+  X(AVX512VL, 8)               \
+  X(AVX512VNNI, 9)             \
+  X(AVX512VBMI, 10)            \
+  X(NEON, 16)                  \
+  X(DOTPROD, 17)               \
+  X(I8MM, 18)                  \
+  X(SVE, 19)                   \
+  X(RVV, 24)
+
+enum {
+#define BITGEN_FEATURE_ENUM(name, bit) BITGEN_FEAT_##name = (1u << (bit)),
+  BITGEN_FEATURE_LIST(BITGEN_FEATURE_ENUM)
+#undef BITGEN_FEATURE_ENUM
+  BITGEN_FEAT_END_ = 0
+};
+
+/* Features of the running CPU and OS; detected once, thread safe. */
+uint32_t bitgen_cpu_features(void);
+/* Name of one feature bit ("AVX2"), or NULL. */
+const char *bitgen_feature_name(uint32_t bit);
+/* "AVX2 FMA ..." for the bits in mask, written into buf (always terminated). */
+void bitgen_features_string(uint32_t mask, char *buf, size_t size);
+
+/* ---- memory ---------------------------------------------------------- */
+#define BITGEN_ALIGN 64
+void *bitgen_alloc(size_t size);   /* BITGEN_ALIGN-aligned, zeroed; NULL on failure or size 0 */
+void bitgen_free(void *p);
+
+/* ---- packed ternary layout ("i2s" format, bitgen tiling) --------------
+ * Weight codes c = w + 1 in {0,1,2}, 2 bits each.  Rows are grouped in
+ * pack tiles of `prows` rows (M padded up with zero weights, code 1).  A pack
+ * tile is stored as K/128 chunks in order; a chunk holds, for each of the
+ * prows rows in order, 32 bytes: byte p (0..31) of row r holds element
+ * 128*chunk + 32*f + p in bits 2f+1:2f (f = 0..3).  So one tile streams
+ * sequentially and a 32-byte load gives 128 weights of one row whose field f
+ * lines up with 32 consecutive activations.  Same bytes for every ISA. */
+#define BITGEN_I2S_BLOCK 128
+size_t bitgen_i2s_packed_size(size_t M, size_t K, size_t prows);
+
+/* w: M*K row-major, values in {-1,0,1}. */
+int bitgen_i2s_pack_ternary(size_t M, size_t K, size_t prows, const int8_t *w,
+                            void *packed, size_t packed_size);
+/* w: M*K f32; BitNet absmean: gamma = mean|W| (over the whole tensor),
+ * w_t = clamp(round_half_even(W/gamma), -1, 1); *scale = gamma.
+ * An all-zero matrix packs as zeros with scale 0. */
+int bitgen_i2s_pack_f32(size_t M, size_t K, size_t prows, const float *w,
+                        void *packed, size_t packed_size, float *scale);
+/* src: the canonical I2_S tensor bytes of an official BitNet GGUF file
+ * (M*K/4 code bytes, then the f32 scale, then padding: M*K/4 + 32 bytes).
+ * Blocks of 128 elements -> 32 bytes; byte p holds element p in bits 7:6,
+ * p+32 in 5:4, p+64 in 3:2, p+96 in 1:0.  *scale = the stored scale.
+ * Code 3 is rejected (BITGEN_E_VALUE). */
+int bitgen_i2s_pack_gguf(size_t M, size_t K, size_t prows, const uint8_t *src,
+                         size_t src_size, void *packed, size_t packed_size, float *scale);
+/* Inverse of the packers: ternary values back out (M*K). */
+int bitgen_i2s_unpack(size_t M, size_t K, size_t prows, const void *packed,
+                      size_t packed_size, int8_t *w);
+
+/* ---- activations ----------------------------------------------------
+ * Per token (row of X): amax = max(1e-5, max|x|); s = 127/amax;
+ * q = clamp(round_half_even(x*s), -128, 127); sum = sum(q).
+ * A kernel output is y = (float)(dot(c, q) - sum) * (wscale / s). */
+typedef struct {
+  float scale; /* s: q = x * s */
+  int32_t sum; /* sum of q */
+} bitgen_act;
+
+/* Quantizes n tokens of K values each (x row stride K, q row stride K).
+ * Uses the best quantizer the CPU supports (or the one BITGEN_ISA forces). */
+int bitgen_quantize(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act);
+/* Scalar quantizer, always available (also the reference for the others). */
+int bitgen_quantize_scalar(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act);
+
+/* ---- scalar reference (independent of the generated kernels) --------- */
+/* dot[i] = sum_k w[i*K+k] * q[k] (w ternary, unpacked). */
+int bitgen_ref_dot(size_t M, size_t K, const int8_t *w, const int8_t *q, int64_t *dot);
+/* y = reference output for one token, using the same final float formula
+ * as the kernels: y[i] = (float)dot[i] * (wscale / act->scale). */
+int bitgen_ref_gemv(size_t M, size_t K, const int8_t *w, float wscale, const int8_t *q,
+                    const bitgen_act *act, float *y);
+
+/* ---- generated kernels, as seen by the runtime, tests and bench -------- */
+/* GEMV over kernel row tiles [t0, t1): reads packed weights (whole matrix),
+ * one token q (K int8), writes y[row] = (float)(dot - xsum) * scale. */
+typedef void (*bitgen_gemv_fn)(const uint8_t *packed, const int8_t *q, int32_t xsum,
+                               float scale, float *y, size_t t0, size_t t1);
+
+typedef struct {
+  const char *name;   /* canonical name, e.g. i2s_gemv_2560x2560_r8u2__avx512vnni */
+  const char *isa;    /* "avx512vnni" */
+  uint32_t features;  /* BITGEN_FEAT_* the variant needs */
+  bitgen_gemv_fn fn;
+  uint32_t rows;      /* kernel row tile */
+  uint32_t unroll;    /* K unroll, in 128-element chunks */
+  size_t tiles;       /* ceil(M / rows): the t1 of a whole-matrix call */
+} bitgen_variant;
+
+typedef struct {
+  const char *name;   /* canonical name without ISA, e.g. i2s_gemv_2560x2560 */
+  const char *op;     /* "gemv" */
+  const char *format; /* "i2s" */
+  size_t M, K;
+  const bitgen_variant *variants; /* best first */
+  size_t nvariants;
+} bitgen_kernel;
+
+typedef struct {
+  const char *name; /* spec matrix name, e.g. "ffn_down" */
+  size_t kernel;    /* index into package kernels */
+} bitgen_matrix;
+
+typedef struct {
+  const char *model;  /* spec model name */
+  const char *format; /* weight format */
+  size_t prows;       /* pack tile rows */
+  size_t layers;      /* layers of the model (matrices repeat per layer) */
+  const bitgen_kernel *kernels;
+  size_t nkernels;
+  const bitgen_matrix *matrices; /* one layer, in model order */
+  size_t nmatrices;
+} bitgen_package;
+
+/* ---- variant selection (runtime/select.c) ---------------------------- */
+/* BITGEN_ISA from the environment, or NULL when unset or empty. */
+const char *bitgen_forced_isa(void);
+/* For each kernel, the index of the first (best) variant whose features are
+ * all in cpu; with forced != NULL, the variant of that ISA instead.  Returns
+ * BITGEN_E_ISA if a kernel has no variant of the forced ISA, and
+ * BITGEN_E_UNSUPPORTED if the CPU lacks its features (selected[] then holds
+ * the unforced choice, but callers must report the error). */
+int bitgen_select(const bitgen_package *pkg, uint32_t cpu, const char *forced, size_t *selected);
+
+/* ---- self-check (runtime/verify.c) --------------------------------------- */
+/* Checks every variant of every kernel that this CPU can run against the
+ * reference, on random and worst-case inputs (all weights +1 or -1 with all
+ * activations 127 or -128), through the public packers.  Prints one line per
+ * variant to out (if not NULL), marking the selected one.  quick: fewer
+ * random trials.  Returns the number of failures. */
+#include <stdio.h>
+int bitgen_verify_package(const bitgen_package *pkg, const size_t *selected, int quick, FILE *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
