@@ -161,8 +161,8 @@ function commands.manifest()
 end
 
 -- For the top-level meson.build: what a package holds and how to compile it.
--- Lines: "prefix P", "outputs F...", "isa NAME FAMILY FLAGS EMULATE_FLAGS FILE..."
--- (lists comma-separated, "-" for empty).
+-- Lines: "prefix P", "isa NAME FAMILIES FLAGS EMULATE_FLAGS FILES", "runtime FILES",
+-- "outputs FILES" (lists comma-separated, "-" for empty).
 function commands.meson_info(o)
   local s, e = load_spec(o.spec, o.isa)
   if not s then err(e) return 1 end
@@ -174,7 +174,10 @@ function commands.meson_info(o)
     for _, f in ipairs(row.files) do outs[#outs + 1] = f end
     out(string.format("isa %s %s %s %s %s", row.name, l(row.families), l(row.flags), l(row.emulate), l(row.files)))
   end
-  out("outputs " .. table.concat(outs, " "))
+  local rt = package_mod.runtime_sources()
+  for _, f in ipairs(manifest.runtime) do outs[#outs + 1] = f end
+  out("runtime " .. l(rt))
+  out("outputs " .. l(outs))
   return 0
 end
 

@@ -63,6 +63,7 @@ local function want_int(v, path, min, max)
   if v == nil then bad(path, "is required") end
   if math.type(v) ~= "integer" then
     if type(v) == "number" and v == math.floor(v) and v >= -2^53 and v <= 2^53 then v = math.tointeger(v)
+    elseif type(v) == "string" then bad(path, "must be an integer, got the string %q", v)
     else bad(path, "must be an integer, got %s", tostring(v)) end
   end
   if v < min then bad(path, "must be at least %d, got %d", min, v) end
@@ -144,10 +145,12 @@ local function validate(raw, only_isas)
   -- tiles: per ISA, over the format's defaults
   local tiles = raw.tiles == nil and {} or want_table(raw.tiles, "tiles")
   s.tiles = {}
+  local targeted = { scalar = true } -- the spec's own list: --isa may narrow it
+  for _, name in ipairs(type(raw.isas) == "table" and raw.isas or {}) do targeted[name] = true end
   for _, k in ipairs(sorted_keys(tiles)) do
     local p = join("tiles", tostring(k))
     if not isa.by_name[k] then bad(p, "unknown ISA %q (known: %s)", tostring(k), choices(isa.names())) end
-    if not chosen[k] then bad(p, "tile for ISA %q, which the spec does not target", k) end
+    if not targeted[k] then bad(p, "tile for ISA %q, which the spec does not target", k) end
   end
   for _, row in ipairs(s.isas) do
     local impl = fmt.ops.gemv[row.name]

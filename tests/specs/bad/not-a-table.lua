@@ -1,0 +1,2 @@
+-- expect: 1: spec: must be a table, got string
+return "a spec"
