@@ -62,8 +62,9 @@ Validates SPEC; prints FILE:LINE: field: reason and exits 1 on the first error.]
   list = [[
 usage: bitgen list SPEC [--isa LIST]
 
-Prints one line per kernel variant: canonical name, op, format, M, K, ISA,
-tile rows, K unroll (chunks of 128), pack rows, C symbol.]],
+Prints one line per kernel variant: canonical name, op, format, M, K, N
+(tokens: 1 for GEMV, any, or a specialized batch), ISA, tile rows, tile
+tokens, K unroll (chunks of 128), pack rows, C symbol.]],
 }
 
 local function out(s) io.stdout:write(s, "\n") end
@@ -132,8 +133,9 @@ function commands.list(o)
   local plan = kernels.plan(s)
   for _, k in ipairs(plan.kernels) do
     for _, v in ipairs(k.variants) do
-      out(string.format("%s op=%s format=%s M=%d K=%d isa=%s rows=%d unroll=%d prows=%d symbol=%s",
-        v.name, v.op, v.format, v.M, v.K, v.isa, v.rows, v.unroll, v.prows, v.symbol))
+      out(string.format("%s op=%s format=%s M=%d K=%d N=%s isa=%s rows=%d tokens=%d unroll=%d prows=%d symbol=%s",
+        v.name, v.op, v.format, v.M, v.K, v.N == 0 and "any" or tostring(v.N), v.isa, v.rows, v.tokens, v.unroll,
+        v.prows, v.symbol))
     end
   end
   return 0

@@ -13,6 +13,15 @@ local budgets = {
   ymm_shift = function(t) return { accumulators = t.rows, activations = 4, constants = 2, temporaries = 2 } end,
   ymm_vnni = function(t) return { accumulators = t.rows, activations = 4, constants = 1, temporaries = 2 } end,
   scalar = function(t) return { accumulators = t.rows, temporaries = 4 } end,
+  -- GEMM, field by field: one accumulator per (row register, token), the
+  -- current field of each row register, one activation broadcast, a mask.
+  zmm_gemm = function(t) return { accumulators = t.rows // 2 * t.tokens, fields = t.rows // 2, activations = 1,
+                                  constants = 1, temporaries = 1 } end,
+  ymm_gemm_vnni = function(t) return { accumulators = t.rows * t.tokens, fields = t.rows, activations = 1,
+                                       constants = 1, temporaries = 1 } end,
+  ymm_gemm = function(t) return { accumulators = t.rows * t.tokens, fields = t.rows, activations = 1,
+                                  constants = 2, temporaries = 1 } end,
+  scalar_gemm = function(t) return { accumulators = t.rows * t.tokens, temporaries = 4 } end,
 }
 
 M.by_name = {}
@@ -30,6 +39,13 @@ M.by_name.i2s = {
       avx2       = { template = "i2s_gemv_ymm.c", budget = "ymm_shift", tile = { rows = 8, unroll = 1 } },
       avxvnni    = { template = "i2s_gemv_ymm.c", budget = "ymm_vnni", tile = { rows = 8, unroll = 1 } },
       avx512vnni = { template = "i2s_gemv_zmm.c", budget = "zmm_inplace", tile = { rows = 8, unroll = 2 },
+                     row_multiple = 2 },
+    },
+    gemm = {
+      scalar     = { template = "i2s_gemm_scalar.c", budget = "scalar_gemm", tile = { rows = 2, tokens = 4, unroll = 1 } },
+      avx2       = { template = "i2s_gemm_ymm.c", budget = "ymm_gemm", tile = { rows = 2, tokens = 4, unroll = 1 } },
+      avxvnni    = { template = "i2s_gemm_ymm.c", budget = "ymm_gemm_vnni", tile = { rows = 2, tokens = 5, unroll = 1 } },
+      avx512vnni = { template = "i2s_gemm_zmm.c", budget = "zmm_gemm", tile = { rows = 8, tokens = 6, unroll = 1 },
                      row_multiple = 2 },
     },
   },

@@ -5,13 +5,14 @@ return {
   lua = { "bitgen", "manifest", "isa", "formats", "srcpos", "spec", "kernels", "template", "pkg" },
   templates = {
     "i2s_gemv_scalar.c", "i2s_gemv_ymm.c", "i2s_gemv_zmm.c", "store_rows_ymm.inc",
+    "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc",
     "package.h", "dispatch.c", "api.c", "verify_main.c", "package_meson.build", "meson_options.txt",
     "package_readme.md",
   },
   -- runtime sources and headers, copied verbatim into every package
   runtime = {
-    "bitgen_rt.h", "cpu_internal.h", "quant_internal.h",
+    "bitgen_rt.h", "bitgen_pool.h", "cpu_internal.h", "quant_internal.h",
     "status.c", "cpu.c", "cpu_x86.c", "cpu_arm.c", "cpu_riscv.c", "alloc.c", "pack_i2s.c",
-    "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c",
+    "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c",
   },
 }

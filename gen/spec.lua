@@ -79,12 +79,56 @@ end
 
 local function choices(list) return table.concat(list, ", ") end
 
+-- A tile table: per ISA {rows, unroll[, tokens]}; checks rows against the
+-- register width and pack tile, and the whole tile against the register budget.
+local function tile_name(t)
+  return "r" .. t.rows .. (t.tokens and ("n" .. t.tokens) or "") .. "u" .. t.unroll
+end
+
+local function validate_tiles(raw, path, op, keys, s, fmt, targeted)
+  local tiles = raw == nil and {} or want_table(raw, path)
+  for _, k in ipairs(sorted_keys(tiles)) do
+    local p = join(path, tostring(k))
+    if not isa.by_name[k] then bad(p, "unknown ISA %q (known: %s)", tostring(k), choices(isa.names())) end
+    if not targeted[k] then bad(p, "tile for ISA %q, which the spec does not target", k) end
+  end
+  local out = {}
+  for _, row in ipairs(s.isas) do
+    local impl = fmt.ops[op][row.name]
+    local p = join(path, row.name)
+    local given = tiles[row.name]
+    local t = {}
+    for k in pairs(keys) do t[k] = impl.tile[k] end
+    if given ~= nil then
+      want_table(given, p)
+      check_keys(given, p, keys)
+      for _, k in ipairs(sorted_keys(keys)) do
+        if given[k] ~= nil then t[k] = want_int(given[k], join(p, k), 1, 64) end
+      end
+    end
+    local mult = impl.row_multiple or 1
+    if t.rows % mult ~= 0 then
+      bad(join(p, "rows"), "must be a multiple of %d for %s (rows per register), got %d", mult, row.name, t.rows)
+    end
+    if s.pack_rows % t.rows ~= 0 then
+      bad(join(p, "rows"), "must divide pack_rows (%d), got %d", s.pack_rows, t.rows)
+    end
+    local need, detail = formats.budget(impl, t)
+    if need > row.vregs then
+      bad(given and join(p, "rows") or p, "tile %s needs %d vector registers (%s); %s has %d",
+        tile_name(t), need, detail, row.name, row.vregs)
+    end
+    out[row.name] = t
+  end
+  return out
+end
+
 local MAX_DIM = 1 << 24
 
 local function validate(raw, only_isas)
   want_table(raw, "")
   check_keys(raw, "", { model = 1, description = 1, format = 1, layers = 1, matrices = 1, isas = 1,
-                        pack_rows = 1, tiles = 1 })
+                        pack_rows = 1, tiles = 1, gemm_tiles = 1, batches = 1 })
   local s = {}
   s.model = want_name(raw.model, "model", "^[%a][%w%.%-_]*$", "a model name (letters, digits, . - _)")
   if raw.description ~= nil and type(raw.description) ~= "string" then bad("description", "must be a string") end
@@ -136,46 +180,31 @@ local function validate(raw, only_isas)
   s.isas = {}
   for _, row in ipairs(isa.list) do
     if chosen[row.name] then
-      local impl = fmt.ops.gemv[row.name]
-      if not impl then bad(isa_path, "format %s has no %s kernel", s.format, row.name) end
+      for op, impls in pairs(fmt.ops) do
+        if not impls[row.name] then bad(isa_path, "format %s has no %s %s kernel", s.format, row.name, op) end
+      end
       s.isas[#s.isas + 1] = row
     end
   end
 
-  -- tiles: per ISA, over the format's defaults
-  local tiles = raw.tiles == nil and {} or want_table(raw.tiles, "tiles")
-  s.tiles = {}
+  -- tiles (GEMV) and gemm_tiles: per ISA, over the format's defaults
   local targeted = { scalar = true } -- the spec's own list: --isa may narrow it
   for _, name in ipairs(type(raw.isas) == "table" and raw.isas or {}) do targeted[name] = true end
-  for _, k in ipairs(sorted_keys(tiles)) do
-    local p = join("tiles", tostring(k))
-    if not isa.by_name[k] then bad(p, "unknown ISA %q (known: %s)", tostring(k), choices(isa.names())) end
-    if not targeted[k] then bad(p, "tile for ISA %q, which the spec does not target", k) end
-  end
-  for _, row in ipairs(s.isas) do
-    local impl = fmt.ops.gemv[row.name]
-    local p = join("tiles", row.name)
-    local given = tiles[row.name]
-    local t = { rows = impl.tile.rows, unroll = impl.tile.unroll }
-    if given ~= nil then
-      want_table(given, p)
-      check_keys(given, p, { rows = 1, unroll = 1 })
-      if given.rows ~= nil then t.rows = want_int(given.rows, join(p, "rows"), 1, 64) end
-      if given.unroll ~= nil then t.unroll = want_int(given.unroll, join(p, "unroll"), 1, 64) end
+  s.tiles = validate_tiles(raw.tiles, "tiles", "gemv", { rows = 1, unroll = 1 }, s, fmt, targeted)
+  s.gemm_tiles = validate_tiles(raw.gemm_tiles, "gemm_tiles", "gemm", { rows = 1, tokens = 1, unroll = 1 }, s, fmt,
+    targeted)
+
+  -- batch sizes to specialize GEMM kernels for (every other N takes the general kernel)
+  s.batches = {}
+  if raw.batches ~= nil then
+    want_list(raw.batches, "batches")
+    local seen_b = {}
+    for i, n in ipairs(raw.batches) do
+      local b = want_int(n, join("batches", i), 2, 65536)
+      if seen_b[b] then bad(join("batches", i), "batch size %d listed twice", b) end
+      seen_b[b] = true
+      s.batches[#s.batches + 1] = b
     end
-    local mult = impl.row_multiple or 1
-    if t.rows % mult ~= 0 then
-      bad(join(p, "rows"), "must be a multiple of %d for %s (rows per register), got %d", mult, row.name, t.rows)
-    end
-    if s.pack_rows % t.rows ~= 0 then
-      bad(join(p, "rows"), "must divide pack_rows (%d), got %d", s.pack_rows, t.rows)
-    end
-    local need, detail = formats.budget(impl, t)
-    if need > row.vregs then
-      bad(given and join(p, "rows") or p, "tile r%du%d needs %d vector registers (%s); %s has %d",
-        t.rows, t.unroll, need, detail, row.name, row.vregs)
-    end
-    s.tiles[row.name] = t
   end
   return s
 end

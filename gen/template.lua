@@ -2,6 +2,7 @@
 -- (and not `${`) is Lua; any other line is output, with `${expr}` replaced by
 -- the value of expr.  Templates compile to a Lua function, one chunk line per
 -- template line, so errors point at the template's own line numbers.
+-- Template code may call capture(fn, ...) to get what fn emits as a string.
 local M = {}
 
 -- %q writes a newline as backslash-newline, which would shift line numbers.
@@ -21,12 +22,12 @@ local function compile_line(line)
     pos = e + 1
   end
   parts[#parts + 1] = quote(line:sub(pos) .. "\n")
-  return "_o[#_o+1]=" .. table.concat(parts, "..")
+  return "_w(" .. table.concat(parts, "..") .. ")"
 end
 
 -- Returns a function(env) -> text.  `name` is used in error messages.
 function M.compile(text, name)
-  local chunk = { "local _o, _s = ...;" }
+  local chunk = { "local _w, _s, capture = ...;" }
   if text:sub(-1) ~= "\n" then text = text .. "\n" end
   local first = true
   for line in text:gmatch("([^\n]*)\n") do
@@ -35,7 +36,15 @@ function M.compile(text, name)
   end
   local src = table.concat(chunk, "\n")
   return function(env)
-    local out = {}
+    -- Output goes to the top of a stack of buffers: capture(fn, ...) runs
+    -- template code into a fresh buffer and returns its text.
+    local stack = { {} }
+    local function write(text) local b = stack[#stack]; b[#b + 1] = text end
+    local function capture(fn, ...)
+      stack[#stack + 1] = {}
+      fn(...)
+      return table.concat(table.remove(stack))
+    end
     local function str(v)
       if v == nil then error("template " .. name .. ": ${} expression is nil", 2) end
       if math.type(v) == "float" and v == math.floor(v) then return string.format("%d", v) end
@@ -48,8 +57,8 @@ function M.compile(text, name)
     end })
     local fn, err = load(src, "=" .. name, "t", scope)
     if not fn then error(err, 0) end
-    fn(out, str)
-    return table.concat(out)
+    fn(write, str, capture)
+    return table.concat(stack[1])
   end
 end
 

@@ -124,35 +124,56 @@ int bitgen_ref_dot(size_t M, size_t K, const int8_t *w, const int8_t *q, int64_t
  * as the kernels: y[i] = (float)dot[i] * (wscale / act->scale). */
 int bitgen_ref_gemv(size_t M, size_t K, const int8_t *w, float wscale, const int8_t *q,
                     const bitgen_act *act, float *y);
+/* The same for N tokens: q is N x K, act[N], y is N x M (row-major). */
+int bitgen_ref_gemm(size_t M, size_t K, const int8_t *w, float wscale, const int8_t *q, size_t N,
+                    const bitgen_act *act, float *y);
 
 /* ---- generated kernels, as seen by the runtime, tests and bench -------- */
 /* GEMV over kernel row tiles [t0, t1): reads packed weights (whole matrix),
  * one token q (K int8), writes y[row] = (float)(dot - xsum) * scale. */
-typedef void (*bitgen_gemv_fn)(const uint8_t *packed, const int8_t *q, int32_t xsum,
-                               float scale, float *y, size_t t0, size_t t1);
+typedef void (*bitgen_gemv_fn)(const uint8_t *packed, const int8_t *q, int32_t xsum, float scale, float *y,
+                               size_t t0, size_t t1);
+/* GEMM over row tiles [t0, t1) and tokens [n0, n1): token j is q + j*K with
+ * act[j]; writes y[j*ldy + row] = (float)(dot_j - act[j].sum) * (wscale / act[j].scale).
+ * A kernel specialized for a batch size N (bitgen_kernel.N > 1) must be
+ * called with n0 = 0, n1 = N. */
+typedef void (*bitgen_gemm_fn)(const uint8_t *packed, const int8_t *q, const bitgen_act *act, float wscale,
+                               float *y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);
 
 typedef struct {
   const char *name;   /* canonical name, e.g. i2s_gemv_2560x2560_r8u2__avx512vnni */
   const char *isa;    /* "avx512vnni" */
   uint32_t features;  /* BITGEN_FEAT_* the variant needs */
-  bitgen_gemv_fn fn;
+  bitgen_gemv_fn gemv; /* set for op "gemv" */
+  bitgen_gemm_fn gemm; /* set for op "gemm" */
   uint32_t rows;      /* kernel row tile */
+  uint32_t tokens;    /* kernel token tile (1 for GEMV) */
   uint32_t unroll;    /* K unroll, in 128-element chunks */
   size_t tiles;       /* ceil(M / rows): the t1 of a whole-matrix call */
 } bitgen_variant;
 
 typedef struct {
-  const char *name;   /* canonical name without ISA, e.g. i2s_gemv_2560x2560 */
-  const char *op;     /* "gemv" */
+  const char *name;   /* canonical name without ISA, e.g. i2s_gemv_2560x2560, i2s_gemm_2560x2560xn */
+  const char *op;     /* "gemv" or "gemm" */
   const char *format; /* "i2s" */
   size_t M, K;
+  size_t N;           /* tokens: 1 for GEMV, 0 for any (general GEMM), else the specialized batch */
   const bitgen_variant *variants; /* best first */
   size_t nvariants;
 } bitgen_kernel;
 
+/* A distinct matrix shape and its kernels (indices into bitgen_package.kernels).
+ * Shape i's GEMV kernel is kernel i. */
+typedef struct {
+  size_t M, K;
+  size_t gemv, gemm;      /* GEMV, general GEMM */
+  const size_t *batched;  /* GEMM kernels specialized for a batch size */
+  size_t nbatched;
+} bitgen_shape;
+
 typedef struct {
   const char *name; /* spec matrix name, e.g. "ffn_down" */
-  size_t kernel;    /* index into package kernels */
+  size_t shape;     /* index into package shapes */
 } bitgen_matrix;
 
 typedef struct {
@@ -162,9 +183,24 @@ typedef struct {
   size_t layers;      /* layers of the model (matrices repeat per layer) */
   const bitgen_kernel *kernels;
   size_t nkernels;
+  const bitgen_shape *shapes;
+  size_t nshapes;
   const bitgen_matrix *matrices; /* one layer, in model order */
   size_t nmatrices;
 } bitgen_package;
+
+/* ---- threads (runtime/pool.c, runtime/drive.c) ------------------------ */
+/* A pool of worker threads (bitgen_pool.h).  The drivers split a multiply
+ * into tasks aligned to the pack tile (and to the kernel's token tile), run
+ * them on the pool (NULL: on the calling thread), and so give bit-identical
+ * results for every thread count. */
+typedef struct bitgen_pool bitgen_pool;
+int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                      const uint8_t *packed, const int8_t *q, int32_t xsum, float scale, float *y);
+/* y: N x M, row stride M. */
+int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                      const uint8_t *packed, const int8_t *q, size_t N, const bitgen_act *act, float wscale,
+                      float *y, size_t M);
 
 /* ---- variant selection (runtime/select.c) ---------------------------- */
 /* BITGEN_ISA from the environment, or NULL when unset or empty. */
@@ -181,11 +217,15 @@ int bitgen_select(const bitgen_package *pkg, uint32_t cpu, const char *forced, s
  * reference, on random and worst-case inputs (all weights +1 or -1 with all
  * activations 127 or -128), through the public packers.  Prints one line per
  * variant to out (if not NULL), marking the selected one.  quick: fewer
- * random trials.  Returns the number of failures. */
+ * trials and batch sizes (for emulators); only_isa: check only that ISA's
+ * variants (NULL: all).  Returns the number of failures. */
 #include <stdio.h>
-int bitgen_verify_package(const bitgen_package *pkg, const size_t *selected, int quick, FILE *out);
+int bitgen_verify_package(const bitgen_package *pkg, const size_t *selected, int quick, const char *only_isa,
+                          FILE *out);
 
 #ifdef __cplusplus
 }
 #endif
+
+#include "bitgen_pool.h"
 #endif

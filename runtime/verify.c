@@ -1,7 +1,8 @@
-/* Package self-check: every variant this CPU can run, against the scalar
- * reference, through the public packer.  Shipped in every package so a
- * product can prove its kernels on its own target CPU. */
+/* Package self-check: every variant this CPU can run, GEMV and GEMM, against
+ * the scalar reference, through the public packer.  Shipped in every
+ * package so a product can prove its kernels on its own target CPU. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "bitgen_rt.h"
@@ -13,115 +14,237 @@ static uint64_t next(uint64_t *s) { /* xorshift64*: deterministic, portable */
   return *s * 0x2545F4914F6CDD1DULL;
 }
 
-enum { GUARD = 16 };
+enum { GUARD = 16, WORST = 4 };
+static const float SENTINEL = -12345.0f;
 
-/* Fills weights/activations for a trial: kinds 0..3 are the worst cases
- * (w all +1 or -1) x (q all 127 or -128); others are random. */
-static void fill(int kind, size_t M, size_t K, int8_t *w, int8_t *q, uint64_t *rng) {
-  if (kind < 4) {
-    memset(w, (kind & 1) ? -1 : 1, M * K);
-    memset(q, (kind & 2) ? -128 : 127, K);
-    return;
-  }
-  for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)((int)(next(rng) % 3) - 1);
-  for (size_t k = 0; k < K; k++) q[k] = (int8_t)(next(rng) & 0xff);
-  if (kind == 4) /* extremes only: the largest products in every lane */
-    for (size_t k = 0; k < K; k++) q[k] = (next(rng) & 1) ? 127 : -128;
+/* GEMM batch sizes per trial kind.  The full list (the random trial) is
+ * 1..17, 32, 64, 128, 200; the worst cases and --quick (for emulators) use
+ * shorter ones.  Calls are also split at a row and a token boundary for N
+ * up to SPLIT_MAX, as the thread drivers split them. */
+typedef struct {
+  const size_t *n;
+  size_t count;
+} nlist;
+#define NLIST(a) {a, sizeof a / sizeof a[0]}
+static const size_t n_all[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 32, 64, 128, 200};
+static const size_t n_small[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17};
+static const size_t n_worst[] = {1, 2, 7, 17};
+static const size_t n_quick[] = {1, 2, 3, 5, 8, 9, 17};
+static const size_t n_quick_worst[] = {1, 17};
+enum { SPLIT_MAX = 17 };
+
+static nlist batch_sizes(int kind, int quick) {
+  static const nlist all = NLIST(n_all), small = NLIST(n_small), worst = NLIST(n_worst), q = NLIST(n_quick),
+                     qw = NLIST(n_quick_worst);
+  if (kind < WORST) return quick ? qw : worst;
+  if (quick) return q;
+  return kind == WORST + 1 ? all : small;
 }
 
-/* Runs one variant over [t0, t1) and checks y against want on those rows
- * and that nothing else was written. */
-static int run(const bitgen_variant *v, size_t M, const uint8_t *packed, const int8_t *q, const bitgen_act *act,
-               float wscale, const float *want, float *y, size_t t0, size_t t1) {
-  const float sentinel = -12345.0f;
-  for (size_t i = 0; i < M + GUARD; i++) y[i] = sentinel;
-  v->fn(packed, q, act->sum, wscale / act->scale, y, t0, t1);
-  size_t lo = t0 * v->rows, hi = t1 * v->rows < M ? t1 * v->rows : M;
-  for (size_t i = 0; i < M + GUARD; i++) {
-    int inside = i >= lo && i < hi;
-    if (inside ? memcmp(&y[i], &want[i], sizeof(float)) != 0 : y[i] != sentinel) return (int)i + 1;
+typedef struct {
+  size_t M, K, nmax, psize, prows;
+  int8_t *w, *q;
+  bitgen_act *act;
+  uint8_t *packed;
+  float wscale;
+  float *want, *y; /* nmax x M; y has a guard */
+} trial;
+
+/* Trial kinds 0..3: all weights +1 or -1 with all activations 127 or -128
+ * (the largest sums, which would overflow 16-bit accumulators); 4: random
+ * weights with activations only at the extremes; others: random. */
+static int prepare(trial *t, int kind, uint64_t *rng) {
+  const size_t M = t->M, K = t->K;
+  if (kind < WORST) {
+    memset(t->w, (kind & 1) ? -1 : 1, M * K);
+    memset(t->q, (kind & 2) ? -128 : 127, t->nmax * K);
+  } else {
+    for (size_t i = 0; i < M * K; i++) t->w[i] = (int8_t)((int)(next(rng) % 3) - 1);
+    for (size_t i = 0; i < t->nmax * K; i++)
+      t->q[i] = kind == WORST ? ((next(rng) & 1) ? 127 : -128) : (int8_t)(next(rng) & 0xff);
+  }
+  /* worst cases use unit scales, so y is the integer dot itself */
+  t->wscale = kind < WORST ? 1.0f : 0.5f + (float)(next(rng) % 1000) / 997.0f;
+  for (size_t j = 0; j < t->nmax; j++) {
+    t->act[j].scale = kind < WORST ? 1.0f : 1.0f + (float)(next(rng) % 1000) / 7.0f;
+    t->act[j].sum = 0;
+    for (size_t k = 0; k < K; k++) t->act[j].sum += t->q[j * K + k];
+  }
+  int rc = bitgen_i2s_pack_ternary(M, K, t->prows, t->w, t->packed, t->psize);
+  if (rc == BITGEN_OK) rc = bitgen_ref_gemm(M, K, t->w, t->wscale, t->q, kind < WORST ? 1 : t->nmax, t->act, t->want);
+  for (size_t j = 1; kind < WORST && j < t->nmax; j++) /* identical tokens */
+    memcpy(t->want + j * M, t->want, M * sizeof(float));
+  return rc;
+}
+
+/* Checks rows [r0, r1) of tokens [n0, n1) against want, and that nothing
+ * else in the N x M output (plus guard) was written.  0 or 1 + bad index. */
+static size_t compare(const trial *t, size_t N, size_t r0, size_t r1, size_t n0, size_t n1) {
+  const size_t M = t->M;
+  for (size_t i = 0; i < N * M + GUARD; i++) {
+    size_t j = i / M, r = i % M;
+    int inside = j >= n0 && j < n1 && r >= r0 && r < r1 && i < N * M;
+    if (inside ? memcmp(&t->y[i], &t->want[i], sizeof(float)) != 0 : t->y[i] != SENTINEL) return i + 1;
   }
   return 0;
 }
 
-static int verify_kernel(const bitgen_package *pkg, const bitgen_kernel *kern, size_t selected, int quick,
-                         FILE *out) {
-  const size_t M = kern->M, K = kern->K;
-  const size_t psize = bitgen_i2s_packed_size(M, K, pkg->prows);
-  int8_t *w = bitgen_alloc(M * K), *q = bitgen_alloc(K);
-  uint8_t *packed = bitgen_alloc(psize);
-  float *want = bitgen_alloc((M + GUARD) * sizeof(float)), *y = bitgen_alloc((M + GUARD) * sizeof(float));
-  if (!w || !q || !packed || !want || !y) {
-    if (out) fprintf(out, "  %s: out of memory\n", kern->name);
-    bitgen_free(w), bitgen_free(q), bitgen_free(packed), bitgen_free(want), bitgen_free(y);
-    return 1;
+static void reset(const trial *t, size_t N) {
+  for (size_t i = 0; i < N * t->M + GUARD; i++) t->y[i] = SENTINEL;
+}
+
+/* One call of a variant on tiles [t0, t1) x tokens [n0, n1); returns 0 or
+ * writes why it failed. */
+static int check_call(const trial *t, const bitgen_kernel *k, const bitgen_variant *v, size_t N, size_t t0,
+                      size_t t1, size_t n0, size_t n1, int kind, char *why, size_t why_size) {
+  reset(t, N);
+  if (v->gemv)
+    v->gemv(t->packed, t->q, t->act[0].sum, t->wscale / t->act[0].scale, t->y, t0, t1);
+  else
+    v->gemm(t->packed, t->q, t->act, t->wscale, t->y, t->M, t0, t1, n0, n1);
+  size_t r1 = t1 * v->rows < t->M ? t1 * v->rows : t->M;
+  size_t at = compare(t, N, t0 * v->rows, r1, n0, n1);
+  if (!at) return 0;
+  size_t i = at - 1;
+  snprintf(why, why_size, "trial %d N=%zu tiles [%zu,%zu) tokens [%zu,%zu): y[%zu][%zu] = %.9g, want %.9g", kind, N,
+           t0, t1, n0, n1, i / t->M, i % t->M, (double)t->y[i], i < N * t->M ? (double)t->want[i] : SENTINEL);
+  (void)k;
+  return 1;
+}
+
+/* Every call a variant gets in one trial: the whole matrix, and splits at a
+ * tile and a token boundary as the thread drivers make them. */
+static int check_variant(const trial *t, const bitgen_kernel *k, const bitgen_variant *v, int quick, int kind,
+                         int *checks, char *why, size_t why_size) {
+  const size_t half = v->tiles / 2;
+  if (v->gemv) {
+    size_t r[3][2] = {{0, v->tiles}, {0, half}, {half, v->tiles}};
+    for (int i = 0; i < 3; i++) {
+      if (r[i][0] == r[i][1]) continue;
+      ++*checks;
+      if (check_call(t, k, v, 1, r[i][0], r[i][1], 0, 1, kind, why, why_size)) return 1;
+    }
+    return 0;
+  }
+  if (k->N > 1) { /* specialized: its own batch size only, rows split */
+    size_t r[3][2] = {{0, v->tiles}, {0, half}, {half, v->tiles}};
+    for (int i = 0; i < 3; i++) {
+      if (r[i][0] == r[i][1]) continue;
+      ++*checks;
+      if (check_call(t, k, v, k->N, r[i][0], r[i][1], 0, k->N, kind, why, why_size)) return 1;
+    }
+    return 0;
+  }
+  const nlist ns = batch_sizes(kind, quick);
+  for (size_t i = 0; i < ns.count && ns.n[i] <= t->nmax; i++) {
+    const size_t N = ns.n[i];
+    ++*checks;
+    if (check_call(t, k, v, N, 0, v->tiles, 0, N, kind, why, why_size)) return 1;
+    if (N > 1 && N <= SPLIT_MAX) { /* token split, then row split */
+      size_t nh = N / 2;
+      *checks += 4;
+      if (check_call(t, k, v, N, 0, v->tiles, 0, nh, kind, why, why_size) ||
+          check_call(t, k, v, N, 0, v->tiles, nh, N, kind, why, why_size) ||
+          (half && check_call(t, k, v, N, 0, half, 0, N, kind, why, why_size)) ||
+          check_call(t, k, v, N, half, v->tiles, 0, N, kind, why, why_size))
+        return 1;
+    }
+  }
+  return 0;
+}
+
+/* All kernels of one shape share the trials' data and reference. */
+static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selected, int quick,
+                        const char *only_isa, FILE *out) {
+  const bitgen_shape *sh = &pkg->shapes[s];
+  trial t = {.M = sh->M, .K = sh->K, .prows = pkg->prows};
+  t.psize = bitgen_i2s_packed_size(t.M, t.K, t.prows);
+  t.nmax = quick ? n_quick[sizeof n_quick / sizeof *n_quick - 1] : n_all[sizeof n_all / sizeof *n_all - 1];
+  size_t ids[64], nids = 0;
+  ids[nids++] = sh->gemv;
+  ids[nids++] = sh->gemm;
+  for (size_t b = 0; b < sh->nbatched && nids < 64; b++) {
+    ids[nids++] = sh->batched[b];
+    if (pkg->kernels[sh->batched[b]].N > t.nmax) t.nmax = pkg->kernels[sh->batched[b]].N;
+  }
+  t.w = bitgen_alloc(t.M * t.K);
+  t.q = bitgen_alloc(t.nmax * t.K);
+  t.act = bitgen_alloc(t.nmax * sizeof(bitgen_act));
+  t.packed = bitgen_alloc(t.psize);
+  t.want = bitgen_alloc(t.nmax * t.M * sizeof(float));
+  t.y = bitgen_alloc((t.nmax * t.M + GUARD) * sizeof(float));
+  int failures = 0;
+  if (!t.w || !t.q || !t.act || !t.packed || !t.want || !t.y) {
+    if (out) fprintf(out, "  shape %zux%zu: out of memory\n", t.M, t.K);
+    failures = 1;
+    goto done;
   }
   const uint32_t cpu = bitgen_cpu_features();
-  const int trials = 4 + (quick ? 2 : 8);
-  int failures = 0;
-  for (size_t vi = 0; vi < kern->nvariants; vi++) {
-    const bitgen_variant *v = &kern->variants[vi];
-    const char *mark = vi == selected ? " [selected]" : "";
-    if ((v->features & cpu) != v->features) {
-      char lack[128];
-      bitgen_features_string(v->features & ~cpu, lack, sizeof lack);
-      if (out) fprintf(out, "  %-44s skipped: CPU lacks %s\n", v->name, lack);
-      continue;
+  enum { MAXV = 64 * 16 };
+  int bad[MAXV] = {0}, checks[MAXV] = {0};
+  char first_why[200] = "";
+  const int trials = WORST + (quick ? 2 : 3);
+  uint64_t rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)(t.M * 131 + t.K);
+  for (int kind = 0; kind < trials; kind++) {
+    int rc = prepare(&t, kind, &rng);
+    if (rc != BITGEN_OK) {
+      if (out) fprintf(out, "  shape %zux%zu: reference failed: %s\n", t.M, t.K, bitgen_strerror(rc));
+      failures = 1;
+      goto done;
     }
-    uint64_t rng = 0x9E3779B97F4A7C15ULL ^ (uint64_t)(M * 131 + K);
-    int bad = 0, checks = 0;
-    char why[160] = "";
-    for (int kind = 0; kind < trials && !bad; kind++) {
-      fill(kind, M, K, w, q, &rng);
-      bitgen_act act = {1.0f, 0};
-      for (size_t k = 0; k < K; k++) act.sum += q[k];
-      /* worst cases with unit scales compare the integer dot itself */
-      float wscale = kind < 4 ? 1.0f : 0.5f + (float)(next(&rng) % 1000) / 997.0f;
-      if (kind >= 4) act.scale = 1.0f + (float)(next(&rng) % 1000) / 7.0f;
-      int rc = bitgen_i2s_pack_ternary(M, K, pkg->prows, w, packed, psize);
-      if (rc == BITGEN_OK) rc = bitgen_ref_gemv(M, K, w, wscale, q, &act, want);
-      if (rc != BITGEN_OK) {
-        snprintf(why, sizeof why, "setup failed: %s", bitgen_strerror(rc));
-        bad = 1;
-        break;
-      }
-      /* whole matrix, then split at a tile boundary as a threaded caller would */
-      size_t half = v->tiles / 2;
-      size_t ranges[3][2] = {{0, v->tiles}, {0, half}, {half, v->tiles}};
-      for (int r = 0; r < 3 && !bad; r++) {
-        if (ranges[r][0] == ranges[r][1]) continue;
-        int at = run(v, M, packed, q, &act, wscale, want, y, ranges[r][0], ranges[r][1]);
-        checks++;
-        if (at) {
-          size_t i = (size_t)at - 1;
-          snprintf(why, sizeof why, "trial %d tiles [%zu,%zu): row %zu got %.9g want %.9g", kind, ranges[r][0],
-                   ranges[r][1], i, (double)y[i], i < M ? (double)want[i] : -12345.0);
-          bad = 1;
+    size_t slot = 0;
+    for (size_t i = 0; i < nids; i++) {
+      const bitgen_kernel *k = &pkg->kernels[ids[i]];
+      for (size_t vi = 0; vi < k->nvariants && slot < MAXV; vi++, slot++) {
+        const bitgen_variant *v = &k->variants[vi];
+        if ((v->features & cpu) != v->features || bad[slot]) continue;
+        if (only_isa && strcmp(v->isa, only_isa) != 0) continue;
+        if (check_variant(&t, k, v, quick, kind, &checks[slot], first_why, sizeof first_why)) {
+          bad[slot] = 1;
+          if (out) fprintf(out, "  %-48s FAIL: %s\n", v->name, first_why);
         }
       }
     }
-    failures += bad;
-    if (out)
-      fprintf(out, "  %-44s %s%s (%d checks, bit-exact vs reference)%s%s\n", v->name, bad ? "FAIL" : "ok", mark,
-              checks, bad ? ": " : "", why);
   }
-  bitgen_free(w), bitgen_free(q), bitgen_free(packed), bitgen_free(want), bitgen_free(y);
+  size_t slot = 0;
+  for (size_t i = 0; i < nids; i++) {
+    const bitgen_kernel *k = &pkg->kernels[ids[i]];
+    if (out)
+      fprintf(out, "%s (M=%zu K=%zu%s) uses %s\n", k->name, k->M, k->K,
+              k->N == 1 ? "" : k->N == 0 ? " N=any" : " N=fixed", selected ? k->variants[selected[ids[i]]].isa : "?");
+    for (size_t vi = 0; vi < k->nvariants && slot < MAXV; vi++, slot++) {
+      const bitgen_variant *v = &k->variants[vi];
+      const char *mark = selected && vi == selected[ids[i]] ? " [selected]" : "";
+      if ((v->features & cpu) != v->features) {
+        char lack[128];
+        bitgen_features_string(v->features & ~cpu, lack, sizeof lack);
+        if (out) fprintf(out, "  %-48s skipped: CPU lacks %s\n", v->name, lack);
+        continue;
+      }
+      if (only_isa && strcmp(v->isa, only_isa) != 0) {
+        if (out) fprintf(out, "  %-48s not checked (only %s)\n", v->name, only_isa);
+        continue;
+      }
+      failures += bad[slot];
+      if (out)
+        fprintf(out, "  %-48s %s%s (%d checks, bit-exact vs reference)\n", v->name, bad[slot] ? "FAIL" : "ok", mark,
+                checks[slot]);
+    }
+  }
+done:
+  bitgen_free(t.w), bitgen_free(t.q), bitgen_free(t.act), bitgen_free(t.packed), bitgen_free(t.want);
+  bitgen_free(t.y);
   return failures;
 }
 
-int bitgen_verify_package(const bitgen_package *pkg, const size_t *selected, int quick, FILE *out) {
+int bitgen_verify_package(const bitgen_package *pkg, const size_t *selected, int quick, const char *only_isa,
+                          FILE *out) {
   if (!pkg) return 1;
   char feats[256];
   bitgen_features_string(bitgen_cpu_features(), feats, sizeof feats);
-  if (out) fprintf(out, "bitgen-verify: model %s, CPU features: %s\n", pkg->model, feats);
+  if (out) fprintf(out, "bitgen-verify: model %s, CPU features: %s%s\n", pkg->model, feats, quick ? " (quick)" : "");
   int failures = 0;
-  for (size_t k = 0; k < pkg->nkernels; k++) {
-    const bitgen_kernel *kern = &pkg->kernels[k];
-    if (out)
-      fprintf(out, "%s (M=%zu K=%zu) uses %s\n", kern->name, kern->M, kern->K,
-              selected ? kern->variants[selected[k]].isa : "?");
-    failures += verify_kernel(pkg, kern, selected ? selected[k] : (size_t)-1, quick, out);
-  }
+  for (size_t s = 0; s < pkg->nshapes; s++) failures += verify_shape(pkg, s, selected, quick, only_isa, out);
   if (out) fprintf(out, "bitgen-verify: %s (%d failing variants)\n", failures ? "FAILED" : "all verified", failures);
   return failures;
 }

@@ -21,50 +21,63 @@ $   else
 $   end
 $ end
 
+$ local function guarded(v, text)
+$   if v.isa == "scalar" then
+${text}
+$   else
+#if defined(BITGEN_HAVE_${v.isa:upper()})
+${text}
+#endif
+$   end
+$ end
 $ for _, k in ipairs(plan.kernels) do
 $   for _, v in ipairs(k.variants) do
-$     local guard = v.isa ~= "scalar"
-$     if guard then
-#if defined(BITGEN_HAVE_${v.isa:upper()})
-$     end
-void ${v.symbol}(const uint8_t *w, const int8_t *q, int32_t xsum, float scale, float *y, size_t t0, size_t t1);
-$     if guard then
-#endif
+$     if k.op == "gemv" then
+$       guarded(v, "void " .. v.symbol .. "(const uint8_t *w, const int8_t *q, int32_t xsum, float scale, float *y, size_t t0, size_t t1);")
+$     else
+$       guarded(v, "void " .. v.symbol .. "(const uint8_t *w, const int8_t *q, const bitgen_act *act, float wscale, float *y,\n    size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);")
 $     end
 $   end
 $ end
 
 $ for _, k in ipairs(plan.kernels) do
-static const bitgen_variant variants_${k.index}[] = {
+static const bitgen_variant variants_${k.index}[] = { /* ${k.name} */
 $   for _, v in ipairs(k.variants) do
-$     local guard = v.isa ~= "scalar"
-$     if guard then
-#if defined(BITGEN_HAVE_${v.isa:upper()})
-$     end
-  {"${v.name}", "${v.isa}", FEATURES_${v.isa:upper()}, ${v.symbol}, ${v.rows}, ${v.unroll}, ${v.tiles}},
-$     if guard then
-#endif
-$     end
+$     local fns = k.op == "gemv" and (v.symbol .. ", NULL") or ("NULL, " .. v.symbol)
+$     guarded(v, string.format('  {"%s", "%s", FEATURES_%s, %s, %d, %d, %d, %d},', v.name, v.isa, v.isa:upper(), fns, v.rows, v.tokens, v.unroll, v.tiles))
 $   end
 };
 $ end
 
 static const bitgen_kernel kernels[] = {
 $ for _, k in ipairs(plan.kernels) do
-  {"${k.name}", "${k.op}", "${k.format}", ${k.M}, ${k.K}, variants_${k.index},
+  {"${k.name}", "${k.op}", "${k.format}", ${k.M}, ${k.K}, ${k.N}, variants_${k.index},
    sizeof variants_${k.index} / sizeof variants_${k.index}[0]},
+$ end
+};
+
+$ for _, sh in ipairs(plan.shapes) do
+$   if #sh.batched > 0 then
+$     local ids = {}
+$     for _, b in ipairs(sh.batched) do ids[#ids + 1] = tostring(b.index) end
+static const size_t batched_${sh.index}[] = {${table.concat(ids, ", ")}};
+$   end
+$ end
+static const bitgen_shape shapes[] = {
+$ for _, sh in ipairs(plan.shapes) do
+  {${sh.M}, ${sh.K}, ${sh.gemv.index}, ${sh.gemm.index}, ${#sh.batched > 0 and ("batched_" .. sh.index) or "NULL"}, ${#sh.batched}},
 $ end
 };
 
 static const bitgen_matrix matrices[] = {
 $ for _, m in ipairs(plan.matrices) do
-  {"${m.name}", ${m.kernel.index}},
+  {"${m.name}", ${m.shape.index}},
 $ end
 };
 
 static const bitgen_package package = {
   "${spec.model}", "${spec.format}", ${spec.pack_rows}, ${spec.layers},
-  kernels, ${#plan.kernels}, matrices, ${#plan.matrices},
+  kernels, ${#plan.kernels}, shapes, ${#plan.shapes}, matrices, ${#plan.matrices},
 };
 
 const bitgen_package *${P}_package(void) { return &package; }

@@ -87,6 +87,6 @@ $   chunk("wt + " .. c * CHUNK, "q + " .. c * 128)
 $ end
 $ local rowvec = {}
 $ for i = 0, d.rows - 1 do rowvec[#rowvec + 1] = "a" .. i end
-${include("store_rows_ymm.inc", { vecs = rowvec })}
+${include("store_rows_ymm.inc", { vecs = rowvec, xsum = "vxsum", scale = "vscale", ybase = "y + row0" })}
   }
 }

@@ -76,6 +76,6 @@ $ for j = 0, PAIRS - 1 do
 $   rowvec[#rowvec + 1] = "_mm512_castsi512_si256(s" .. j .. ")"
 $   rowvec[#rowvec + 1] = "_mm512_extracti64x4_epi64(s" .. j .. ", 1)"
 $ end
-${include("store_rows_ymm.inc", { vecs = rowvec })}
+${include("store_rows_ymm.inc", { vecs = rowvec, xsum = "vxsum", scale = "vscale", ybase = "y + row0" })}
   }
 }

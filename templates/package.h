@@ -24,18 +24,20 @@
 extern "C" {
 #endif
 
-/* Kernels: one per distinct matrix shape. */
+/* Shapes: one per distinct matrix shape (M x K), each with a GEMV kernel,
+ * a GEMM kernel for any batch size, and GEMM kernels specialized for the
+ * spec's batch sizes. */
 enum {
-$ for _, k in ipairs(plan.kernels) do
-  ${k.enum} = ${k.index}, /* M=${k.M} K=${k.K} */
+$ for _, sh in ipairs(plan.shapes) do
+  ${sh.enum} = ${sh.index}, /* M=${sh.M} K=${sh.K} */
 $ end
-  ${P:upper()}_NUM_KERNELS = ${#plan.kernels}
+  ${P:upper()}_NUM_SHAPES = ${#plan.shapes}
 };
 
-/* Matrices of one layer, in model order, and the kernel each uses. */
+/* Matrices of one layer, in model order, and the shape of each. */
 enum {
 $ for i, m in ipairs(plan.matrices) do
-  ${P:upper()}_MATRIX_${m.name:upper()} = ${i - 1}, /* ${m.kernel.name} */
+  ${P:upper()}_MATRIX_${m.name:upper()} = ${i - 1}, /* ${m.shape.M} x ${m.shape.K} */
 $ end
   ${P:upper()}_NUM_MATRICES = ${#plan.matrices}
 };
@@ -44,36 +46,47 @@ $ end
  * BITGEN_E_UNSUPPORTED when BITGEN_ISA asks for a variant that cannot run. */
 int ${P}_init(void);
 
-/* The package description: kernels, their variants (best first), matrices. */
+/* The package description: kernels and their variants (best first), shapes, matrices. */
 const bitgen_package *${P}_package(void);
 
-/* The variant chosen for a kernel (calls init), or NULL (bad id or failed init). */
+/* The variant chosen for a kernel (an index into the package's kernels;
+ * shape i's GEMV kernel is kernel i), or NULL (bad id or failed init). */
 const bitgen_variant *${P}_selected(size_t kernel);
 
-/* Kernel of a matrix (${P:upper()}_MATRIX_*), or (size_t)-1. */
-size_t ${P}_matrix_kernel(size_t matrix);
+/* Shape of a matrix (${P:upper()}_MATRIX_*), or (size_t)-1. */
+size_t ${P}_matrix_shape(size_t matrix);
 
-/* Bytes of packed weights for a kernel (0 for a bad id). */
-size_t ${P}_packed_size(size_t kernel);
+/* Bytes of packed weights for a shape (0 for a bad id). */
+size_t ${P}_packed_size(size_t shape);
 
-/* Pack M x K weights (row-major) for a kernel; M and K must match it.
+/* Pack M x K weights (row-major) for a shape; M and K must match it.  The
+ * packed bytes serve the GEMV and GEMM kernels of every ISA alike.
  *   _ternary: values in {-1, 0, 1}; the caller keeps its own scale.
  *   _f32:     BitNet absmean quantization; *scale receives gamma.
  *   _gguf:    the canonical I2_S tensor bytes of a BitNet GGUF file. */
-int ${P}_pack_ternary(size_t kernel, size_t M, size_t K, const int8_t *w, void *packed, size_t packed_size);
-int ${P}_pack_f32(size_t kernel, size_t M, size_t K, const float *w, void *packed, size_t packed_size,
+int ${P}_pack_ternary(size_t shape, size_t M, size_t K, const int8_t *w, void *packed, size_t packed_size);
+int ${P}_pack_f32(size_t shape, size_t M, size_t K, const float *w, void *packed, size_t packed_size,
                   float *scale);
-int ${P}_pack_gguf(size_t kernel, size_t M, size_t K, const uint8_t *src, size_t src_size, void *packed,
+int ${P}_pack_gguf(size_t shape, size_t M, size_t K, const uint8_t *src, size_t src_size, void *packed,
                    size_t packed_size, float *scale);
 
-/* One token: y (M floats) = W (packed, scale wscale) x q (K int8, from
- * bitgen_quantize with act).  M and K must match the kernel. */
-int ${P}_gemv(size_t kernel, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
-              const bitgen_act *act, float *y, size_t M);
+/* One token (decode): y (M floats) = W (packed, scale wscale) x q (K int8,
+ * from bitgen_quantize with act).  M and K must match the shape.  pool:
+ * NULL runs on the calling thread; otherwise rows are split across the pool
+ * (bitgen_pool_default() for all cores).  Results are bit-identical for
+ * every thread count. */
+int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
+              const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
 
-/* The same over kernel row tiles [t0, t1) only (t1 <= bitgen_variant.tiles),
- * for callers that split rows across their own threads. */
-int ${P}_gemv_tiles(size_t kernel, const void *packed, size_t packed_size, float wscale, const int8_t *q,
+/* N tokens (prefill): q is N x K (row-major, from bitgen_quantize with
+ * act[N]), y is N x M (row-major).  Uses the kernel specialized for N if
+ * the spec has one, else the general one; pool as for gemv. */
+int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
+              size_t N, const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
+
+/* GEMV over kernel row tiles [t0, t1) only (t1 <= the selected GEMV
+ * variant's tiles), for callers that split rows across their own threads. */
+int ${P}_gemv_tiles(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q,
                     size_t K, const bitgen_act *act, float *y, size_t M, size_t t0, size_t t1);
 
 #ifdef __cplusplus

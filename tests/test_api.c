@@ -40,7 +40,7 @@ static int expect_init(int want) {
   int8_t *q = bitgen_alloc(k->K);
   float *y = bitgen_alloc(k->M * sizeof(float));
   bitgen_act act = {1.0f, 0};
-  CHECK(PKG(gemv)(0, packed, size, 1.0f, q, k->K, &act, y, k->M) == want);
+  CHECK(PKG(gemv)(0, packed, size, 1.0f, q, k->K, &act, y, k->M, NULL) == want);
   bitgen_free(packed), bitgen_free(q), bitgen_free(y);
   printf("init with BITGEN_ISA=%s: %s\n", getenv("BITGEN_ISA") ? getenv("BITGEN_ISA") : "", bitgen_strerror(rc));
   return failures != 0;
@@ -50,17 +50,17 @@ int main(int argc, char **argv) {
   if (argc == 3 && strcmp(argv[1], "--expect-init") == 0) return expect_init(code_of(argv[2]));
   CHECK(PKG(init)() == BITGEN_OK);
   const bitgen_package *pkg = PKG(package)();
-  CHECK(pkg && pkg->nkernels > 0 && pkg->nmatrices > 0);
+  CHECK(pkg && pkg->nkernels > 0 && pkg->nshapes > 0 && pkg->nmatrices > 0);
   if (argc == 3 && strcmp(argv[1], "--expect-isa") == 0)
     for (size_t k = 0; k < pkg->nkernels; k++) CHECK(strcmp(PKG(selected)(k)->isa, argv[2]) == 0);
 
-  const bitgen_kernel *k = &pkg->kernels[0];
+  const bitgen_kernel *k = &pkg->kernels[pkg->shapes[0].gemv];
   const size_t M = k->M, K = k->K, size = PKG(packed_size)(0);
   CHECK(size >= M * K / 4);
-  CHECK(PKG(packed_size)(pkg->nkernels) == 0);
+  CHECK(PKG(packed_size)(pkg->nshapes) == 0);
   CHECK(PKG(selected)(pkg->nkernels) == NULL);
-  CHECK(PKG(matrix_kernel)(pkg->nmatrices) == (size_t)-1);
-  for (size_t m = 0; m < pkg->nmatrices; m++) CHECK(PKG(matrix_kernel)(m) == pkg->matrices[m].kernel);
+  CHECK(PKG(matrix_shape)(pkg->nmatrices) == (size_t)-1);
+  for (size_t m = 0; m < pkg->nmatrices; m++) CHECK(PKG(matrix_shape)(m) == pkg->matrices[m].shape);
 
   int8_t *w = bitgen_alloc(M * K), *q = bitgen_alloc(K);
   float *wf = bitgen_alloc(M * K * sizeof(float));
@@ -72,7 +72,7 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < K; i++) x[i] = (float)((int)(i * 31 % 255) - 127) / 17.0f;
 
   /* packers: shape, null, size, alignment, value errors */
-  CHECK(PKG(pack_ternary)(pkg->nkernels, M, K, w, packed, size) == BITGEN_E_KERNEL);
+  CHECK(PKG(pack_ternary)(pkg->nshapes, M, K, w, packed, size) == BITGEN_E_KERNEL);
   CHECK(PKG(pack_ternary)(0, M + 1, K, w, packed, size) == BITGEN_E_SIZE);
   CHECK(PKG(pack_ternary)(0, M, K + 128, w, packed, size) == BITGEN_E_SIZE);
   CHECK(PKG(pack_ternary)(0, M, K, NULL, packed, size) == BITGEN_E_NULL);
@@ -92,21 +92,21 @@ int main(int argc, char **argv) {
   /* gemv: quantize, run, compare with the reference; then every bad argument */
   bitgen_act act;
   CHECK(bitgen_quantize(x, 1, K, q, &act) == BITGEN_OK);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, y, M) == BITGEN_OK);
+  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_OK);
   CHECK(bitgen_ref_gemv(M, K, w, 0.5f, q, &act, want) == BITGEN_OK);
   CHECK(memcmp(y, want, M * sizeof(float)) == 0);
-  CHECK(PKG(gemv)(pkg->nkernels, packed, size, 0.5f, q, K, &act, y, M) == BITGEN_E_KERNEL);
-  CHECK(PKG(gemv)(0, NULL, size, 0.5f, q, K, &act, y, M) == BITGEN_E_NULL);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, NULL, K, &act, y, M) == BITGEN_E_NULL);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, NULL, y, M) == BITGEN_E_NULL);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, NULL, M) == BITGEN_E_NULL);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K - 1, &act, y, M) == BITGEN_E_SIZE);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, y, M - 1) == BITGEN_E_SIZE);
-  CHECK(PKG(gemv)(0, packed, size + 1, 0.5f, q, K, &act, y, M) == BITGEN_E_SIZE);
-  CHECK(PKG(gemv)(0, packed + 1, size, 0.5f, q, K, &act, y, M) == BITGEN_E_ALIGN);
+  CHECK(PKG(gemv)(pkg->nshapes, packed, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_KERNEL);
+  CHECK(PKG(gemv)(0, NULL, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_NULL);
+  CHECK(PKG(gemv)(0, packed, size, 0.5f, NULL, K, &act, y, M, NULL) == BITGEN_E_NULL);
+  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, NULL, y, M, NULL) == BITGEN_E_NULL);
+  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, NULL, M, NULL) == BITGEN_E_NULL);
+  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K - 1, &act, y, M, NULL) == BITGEN_E_SIZE);
+  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, y, M - 1, NULL) == BITGEN_E_SIZE);
+  CHECK(PKG(gemv)(0, packed, size + 1, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_SIZE);
+  CHECK(PKG(gemv)(0, packed + 1, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_ALIGN);
   bitgen_act bad = {0.0f, 0};
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &bad, y, M) == BITGEN_E_VALUE);
-  const bitgen_variant *v = PKG(selected)(0);
+  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &bad, y, M, NULL) == BITGEN_E_VALUE);
+  const bitgen_variant *v = PKG(selected)(pkg->shapes[0].gemv);
   CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 0, v->tiles + 1) == BITGEN_E_SIZE);
   CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 2, 1) == BITGEN_E_SIZE);
   /* tiles split by hand give the same bytes */

@@ -56,8 +56,8 @@ MESON
 #include <stdio.h>
 #include "bitgen_bitnet_b1_58_2b_4t.h"
 int main(void) {
-  size_t k = bitgen_bitnet_b1_58_2b_4t_matrix_kernel(BITGEN_BITNET_B1_58_2B_4T_MATRIX_ATTN_K);
-  const bitgen_kernel *kern = &bitgen_bitnet_b1_58_2b_4t_package()->kernels[k];
+  size_t k = bitgen_bitnet_b1_58_2b_4t_matrix_shape(BITGEN_BITNET_B1_58_2B_4T_MATRIX_ATTN_K);
+  const bitgen_shape *kern = &bitgen_bitnet_b1_58_2b_4t_package()->shapes[k];
   size_t size = bitgen_bitnet_b1_58_2b_4t_packed_size(k);
   int8_t *w = bitgen_alloc(kern->M * kern->K), *q = bitgen_alloc(kern->K);
   void *packed = bitgen_alloc(size);
@@ -67,9 +67,9 @@ int main(void) {
   bitgen_act act;
   int rc = bitgen_bitnet_b1_58_2b_4t_pack_ternary(k, kern->M, kern->K, w, packed, size);
   if (!rc) rc = bitgen_quantize(x, 1, kern->K, q, &act);
-  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_gemv(k, packed, size, 1.0f, q, kern->K, &act, y, kern->M);
-  printf("%s: %s, y[0]=%g via %s\n", kern->name, bitgen_strerror(rc), (double)y[0],
-         bitgen_bitnet_b1_58_2b_4t_selected(k)->isa);
+  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_gemv(k, packed, size, 1.0f, q, kern->K, &act, y, kern->M, bitgen_pool_default());
+  printf("attn_k %zux%zu: %s, y[0]=%g via %s\n", kern->M, kern->K, bitgen_strerror(rc), (double)y[0],
+         bitgen_bitnet_b1_58_2b_4t_selected(kern->gemv)->isa);
   return rc != 0;
 }
 C

@@ -23,6 +23,7 @@ eq(T.render("no newline", "t", {}), "no newline\n", "final newline added")
 eq(T.render("$ local function f(n)\ny${n}\n$ end\n$ f(1) f(2)\n", "t", {}), "y1\ny2\n", "functions emit")
 eq(T.render("q \"${s}\" \\n\n", "t", { s = "x" }), "q \"x\" \\n\n", "quotes and backslashes")
 eq(T.render("${2.0}\n", "t", {}), "2\n", "integral floats print as integers")
+eq(T.render("$ local function f(n)\n<${n}>\n$ end\nA${capture(f, 1)}B\n", "t", {}), "A<1>\nB\n", "capture")
 -- errors name the template line
 local ok, err = pcall(T.render, "a\nb\n$ local y = nope.x\n", "bad.c", {})
 eq(ok, false, "error raised")

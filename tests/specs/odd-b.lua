@@ -12,6 +12,13 @@ return {
   },
   isas = { "scalar", "avx2", "avxvnni", "avx512vnni" },
   pack_rows = 16,
+  batches = { 3, 8, 13 },
+  gemm_tiles = {
+    scalar = { rows = 4, tokens = 3, unroll = 2 },
+    avx2 = { rows = 1, tokens = 8, unroll = 3 },
+    avxvnni = { rows = 4, tokens = 2, unroll = 1 },
+    avx512vnni = { rows = 4, tokens = 5, unroll = 2 },
+  },
   tiles = {
     scalar = { rows = 8, unroll = 1 },
     avx2 = { rows = 8, unroll = 4 },

@@ -1,0 +1,98 @@
+/* Thread drivers: cut a multiply into tasks and run them on a pool.  Task
+ * boundaries fall on pack tiles (rows) and on the kernel's token tile, so
+ * every output element is computed by one kernel call with the same
+ * arithmetic whatever the thread count: results are bit-identical. */
+#include "bitgen_rt.h"
+
+/* At least this many packed weight bytes per task: below it, waking a
+ * thread costs more than it saves. */
+#define MIN_TASK_BYTES (32u * 1024u)
+
+typedef struct {
+  const bitgen_variant *v;
+  const uint8_t *packed;
+  const int8_t *q;
+  const bitgen_act *act;
+  float *y;
+  int32_t xsum;
+  float scale;
+  size_t K, M, N, ldy;
+  size_t row_tasks, tiles_per_task; /* rows: kernel tiles per task */
+  size_t tok_tasks, toks_per_task;  /* tokens per task (GEMM) */
+  int specialized;
+} job;
+
+static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
+
+/* Splits the kernel's row tiles into at most `want` tasks of whole pack
+ * tiles, each worth at least MIN_TASK_BYTES of weight traffic (times the
+ * tokens it serves). */
+static void split_rows(job *j, size_t prows, size_t K, size_t tokens, size_t want) {
+  size_t per_pack = prows / j->v->rows; /* kernel tiles per pack tile (rows divides prows) */
+  if (per_pack == 0) per_pack = 1;
+  size_t packs = ceil_div(j->v->tiles, per_pack);
+  size_t min_packs = ceil_div(MIN_TASK_BYTES, prows * K / 4 * tokens);
+  size_t tasks = want < packs ? want : packs;
+  if (tasks > packs / min_packs) tasks = packs / min_packs;
+  if (tasks == 0) tasks = 1;
+  j->tiles_per_task = ceil_div(packs, tasks) * per_pack;
+  j->row_tasks = ceil_div(j->v->tiles, j->tiles_per_task);
+}
+
+static void gemv_task(void *ctx, size_t i) {
+  const job *j = ctx;
+  size_t t0 = i * j->tiles_per_task, t1 = t0 + j->tiles_per_task;
+  if (t1 > j->v->tiles) t1 = j->v->tiles;
+  j->v->gemv(j->packed, j->q, j->xsum, j->scale, j->y, t0, t1);
+}
+
+int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                      const uint8_t *packed, const int8_t *q, int32_t xsum, float scale, float *y) {
+  if (!k || !v || !v->gemv || !packed || !q || !y) return BITGEN_E_NULL;
+  size_t threads = bitgen_pool_threads(pool);
+  if (threads <= 1) {
+    v->gemv(packed, q, xsum, scale, y, 0, v->tiles);
+    return BITGEN_OK;
+  }
+  job j = {.v = v, .packed = packed, .q = q, .y = y, .xsum = xsum, .scale = scale};
+  split_rows(&j, prows, k->K, 1, 2 * threads);
+  return bitgen_pool_run(pool, j.row_tasks, gemv_task, &j);
+}
+
+static void gemm_task(void *ctx, size_t i) {
+  const job *j = ctx;
+  size_t r = i % j->row_tasks, c = i / j->row_tasks;
+  size_t t0 = r * j->tiles_per_task, t1 = t0 + j->tiles_per_task;
+  if (t1 > j->v->tiles) t1 = j->v->tiles;
+  size_t n0 = c * j->toks_per_task, n1 = n0 + j->toks_per_task;
+  if (n1 > j->N) n1 = j->N;
+  j->v->gemm(j->packed, j->q, j->act, j->scale, j->y, j->ldy, t0, t1, n0, n1);
+}
+
+int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                      const uint8_t *packed, const int8_t *q, size_t N, const bitgen_act *act, float wscale,
+                      float *y, size_t M) {
+  if (!k || !v || !v->gemm || !packed || !q || !act || !y) return BITGEN_E_NULL;
+  if (N == 0 || (k->N > 1 && k->N != N) || k->M != M) return BITGEN_E_SIZE;
+  size_t threads = bitgen_pool_threads(pool);
+  job j = {.v = v, .packed = packed, .q = q, .act = act, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N,
+           .ldy = M, .specialized = k->N > 1};
+  /* Rows first (weights are read once per row task); tokens only when the
+   * rows alone cannot feed every thread. */
+  size_t want = threads <= 1 ? 1 : 4 * threads;
+  split_rows(&j, prows, k->K, N, want);
+  j.tok_tasks = 1;
+  j.toks_per_task = N;
+  if (!j.specialized && j.row_tasks < want) {
+    size_t tok_tiles = ceil_div(N, v->tokens);
+    size_t split = ceil_div(want, j.row_tasks);
+    if (split > tok_tiles) split = tok_tiles;
+    j.toks_per_task = ceil_div(tok_tiles, split) * v->tokens;
+    j.tok_tasks = ceil_div(N, j.toks_per_task);
+  }
+  if (threads <= 1) {
+    v->gemm(packed, q, act, wscale, y, M, 0, v->tiles, 0, N);
+    return BITGEN_OK;
+  }
+  return bitgen_pool_run(pool, j.row_tasks * j.tok_tasks, gemm_task, &j);
+}
