@@ -10,7 +10,9 @@
  *
  * Idle workers spin briefly on the job counter (a pause instruction per
  * iteration; BITGEN_POOL_SPIN iterations, tunable at compile time) and then
- * sleep on a condition variable, so an idle pool costs no CPU.
+ * sleep on a condition variable, so an idle pool costs no CPU.  A call
+ * never waits for a worker that has not started on it: if the workers are
+ * slow to wake, the caller runs the remaining indices itself.
  *
  * Status codes are the bitgen_status values of bitgen_rt.h. */
 #ifndef BITGEN_POOL_H
