@@ -192,8 +192,8 @@ typedef struct {
 /* ---- threads (runtime/pool.c, runtime/drive.c) ------------------------ */
 /* A pool of worker threads (bitgen_pool.h).  The drivers split a multiply
  * into tasks aligned to the pack tile (and to the kernel's token tile), run
- * them on the pool (NULL: on the calling thread), and so give bit-identical
- * results for every thread count. */
+ * them on the pool (NULL: bitgen_pool_default(), all online cores), and so
+ * give bit-identical results for every thread count. */
 typedef struct bitgen_pool bitgen_pool;
 int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                       const uint8_t *packed, const int8_t *q, int32_t xsum, float scale, float *y);
@@ -222,6 +222,17 @@ int bitgen_select(const bitgen_package *pkg, uint32_t cpu, const char *forced, s
 #include <stdio.h>
 int bitgen_verify_package(const bitgen_package *pkg, const size_t *selected, int quick, const char *only_isa,
                           FILE *out);
+
+/* ---- cross-platform digest (runtime/digest.c) ------------------------------ */
+/* FNV-1a 64 of n bytes, continuing from h (start: 0xcbf29ce484222325). */
+uint64_t bitgen_fnv1a64(uint64_t h, const void *data, size_t n);
+/* Per kernel, runs one variant (only_isa's if this CPU has it, else the
+ * selected one) on a fixed input made through the public packer and
+ * quantizer, and prints "digest KERNEL ISA packed=HASH out=HASH".  Equal
+ * lines on two machines mean the same packed bytes gave the same outputs.
+ * Each output is also compared with the reference (a line then ends in
+ * "FAIL: ...").  Returns the number of failures. */
+int bitgen_digest_package(const bitgen_package *pkg, const size_t *selected, const char *only_isa, FILE *out);
 
 #ifdef __cplusplus
 }

@@ -49,6 +49,7 @@ static void gemv_task(void *ctx, size_t i) {
 int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                       const uint8_t *packed, const int8_t *q, int32_t xsum, float scale, float *y) {
   if (!k || !v || !v->gemv || !packed || !q || !y) return BITGEN_E_NULL;
+  if (!pool) pool = bitgen_pool_default();
   size_t threads = bitgen_pool_threads(pool);
   if (threads <= 1) {
     v->gemv(packed, q, xsum, scale, y, 0, v->tiles);
@@ -74,6 +75,7 @@ int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_va
                       float *y, size_t M) {
   if (!k || !v || !v->gemm || !packed || !q || !act || !y) return BITGEN_E_NULL;
   if (N == 0 || (k->N > 1 && k->N != N) || k->M != M) return BITGEN_E_SIZE;
+  if (!pool) pool = bitgen_pool_default();
   size_t threads = bitgen_pool_threads(pool);
   job j = {.v = v, .packed = packed, .q = q, .act = act, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N,
            .ldy = M, .specialized = k->N > 1};

@@ -22,21 +22,21 @@ $ end
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
     const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+$ -- one int32 lane per byte position and (row, token): element-wise loops
+$ -- that compilers vectorize; the four products of a byte fit 16 bits
 $ local function chunk(nt, wexpr, koff)
-        for (int p = 0; p < 32; p++) {
-$   for i = 0, nt - 1 do
-          const int8_t *x${i} = q${i} + ${koff} + p;
-$   end
+      {
+        const uint8_t *wc = ${wexpr};
 $   for r = 0, d.rows - 1 do
-          {
-            const uint32_t b = (${wexpr})[${32 * r} + p];
-            const int32_t c0 = (int32_t)(b & 3), c1 = (int32_t)((b >> 2) & 3), c2 = (int32_t)((b >> 4) & 3), c3 = (int32_t)(b >> 6);
 $     for i = 0, nt - 1 do
-            a${r}_${i} += c0 * x${i}[0] + c1 * x${i}[32] + c2 * x${i}[64] + c3 * x${i}[96];
-$     end
-          }
-$   end
+        for (int p = 0; p < 32; p++) {
+          const int16_t b = wc[${32 * r} + p];
+          const int8_t *x = q${i} + ${koff} + p;
+          a${r}_${i}[p] += (int16_t)((b & 3) * x[0] + ((b >> 2) & 3) * x[32] + ((b >> 4) & 3) * x[64] + (b >> 6) * x[96]);
         }
+$     end
+$   end
+      }
 $ end
 $ local function block(nt)
     {
@@ -45,7 +45,7 @@ $   for i = 0, nt - 1 do
 $   end
 $   for r = 0, d.rows - 1 do
 $     for i = 0, nt - 1 do
-      int32_t a${r}_${i} = 0;
+      int32_t a${r}_${i}[32] = {0};
 $     end
 $   end
 $   if MAIN > 0 then
@@ -66,7 +66,11 @@ $     for r = 0, d.rows - 1 do
 $       if d.M % d.rows ~= 0 and r > 0 then
         if (row0 + ${r} < ${d.M})
 $       end
-        yi[${r}] = (float)(a${r}_${i} - act[j + ${i}].sum) * s;
+        {
+          int32_t sum = 0;
+          for (int p = 0; p < 32; p++) sum += a${r}_${i}[p];
+          yi[${r}] = (float)(sum - act[j + ${i}].sum) * s;
+        }
 $     end
       }
 $   end

@@ -18,16 +18,23 @@ void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xs
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
     const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    /* one int32 lane per byte position: the p loop below is plain
+     * element-wise arithmetic that compilers vectorize with baseline SIMD;
+     * the four products of a byte sum to at most 4*2*128 in magnitude, so
+     * 16-bit arithmetic is exact there (and twice as wide in SIMD) */
 $ for i = 0, d.rows - 1 do
-    int32_t a${i} = 0;
+    int32_t a${i}[32] = {0};
 $ end
 $ local function chunk(wexpr, qexpr)
-    for (int p = 0; p < 32; p++) {
-      const int32_t x0 = (${qexpr})[p], x1 = (${qexpr})[p + 32], x2 = (${qexpr})[p + 64], x3 = (${qexpr})[p + 96];
+    {
+      const uint8_t *wc = ${wexpr};
+      const int8_t *qc = ${qexpr};
 $   for i = 0, d.rows - 1 do
-      const uint32_t b${i} = (${wexpr})[${32 * i} + p];
-      a${i} += (int32_t)(b${i} & 3) * x0 + (int32_t)((b${i} >> 2) & 3) * x1 +
-             (int32_t)((b${i} >> 4) & 3) * x2 + (int32_t)(b${i} >> 6) * x3;
+      for (int p = 0; p < 32; p++) {
+        const int16_t b = wc[${32 * i} + p];
+        a${i}[p] += (int16_t)((b & 3) * qc[p] + ((b >> 2) & 3) * qc[p + 32] + ((b >> 4) & 3) * qc[p + 64] +
+                              (b >> 6) * qc[p + 96]);
+      }
 $   end
     }
 $ end
@@ -45,7 +52,11 @@ $ for i = 0, d.rows - 1 do
 $   if d.M % d.rows ~= 0 and i > 0 then
     if (row0 + ${i} < ${d.M})
 $   end
-    y[row0 + ${i}] = (float)(a${i} - xsum) * scale;
+    {
+      int32_t sum = 0;
+      for (int p = 0; p < 32; p++) sum += a${i}[p];
+      y[row0 + ${i}] = (float)(sum - xsum) * scale;
+    }
 $ end
   }
 }

@@ -71,10 +71,11 @@ int ${P}_pack_gguf(size_t shape, size_t M, size_t K, const uint8_t *src, size_t 
                    size_t packed_size, float *scale);
 
 /* One token (decode): y (M floats) = W (packed, scale wscale) x q (K int8,
- * from bitgen_quantize with act).  M and K must match the shape.  pool:
- * NULL runs on the calling thread; otherwise rows are split across the pool
- * (bitgen_pool_default() for all cores).  Results are bit-identical for
- * every thread count. */
+ * from bitgen_quantize with act).  M and K must match the shape.  Rows are
+ * split across pool's threads (the caller takes part); NULL means
+ * bitgen_pool_default(), one thread per online core; a pool made with
+ * bitgen_pool_create(1, ...) keeps the work on the calling thread.  Results
+ * are bit-identical for every thread count. */
 int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
               const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
 
