@@ -22,6 +22,29 @@ local budgets = {
   ymm_gemm = function(t) return { accumulators = t.rows * t.tokens, fields = t.rows, activations = 1,
                                   constants = 2, temporaries = 1 } end,
   scalar_gemm = function(t) return { accumulators = t.rows * t.tokens, temporaries = 4 } end,
+  -- NEON GEMV: one int32 accumulator per row, a chunk's 8 activation
+  -- registers, the field mask, a weight half and its field; smull/smlal add
+  -- two int16 product registers.
+  neon_dot = function(t) return { accumulators = t.rows, activations = 8, constants = 1, temporaries = 2 } end,
+  neon_widen = function(t) return { accumulators = t.rows, activations = 8, constants = 1, temporaries = 4 } end,
+  -- NEON GEMM, field by field: both 16-byte halves of the field per row,
+  -- two activation halves per token, a load or int16 product temporary.
+  neon_gemm = function(t) return { accumulators = t.rows * t.tokens, fields = 2 * t.rows, activations = 2,
+                                   constants = 1, temporaries = 1 } end,
+  -- smmla: a 2x2 accumulator per row pair and token pair; each row pair's
+  -- field as two 2x8 operands; two loads and two 2x8 operands per token pair.
+  neon_mmla = function(t) return { accumulators = t.rows // 2 * ((t.tokens + 1) // 2), fields = t.rows,
+                                   activations = 4, constants = 1 } end,
+  -- SVE and RVV (vector-length agnostic): weights replicated to the vector
+  -- by a table lookup and shifted per lane: lane numbers, lookup indices and
+  -- the step's shifts stay live (RVV also a zero for vwredsum).  RVV
+  -- accumulates in int16 register pairs (m2), flushed into int32 scalars.
+  sve = function(t) return { accumulators = t.rows, activations = 1, constants = 3, temporaries = 2 } end,
+  sve_gemm = function(t) return { accumulators = t.rows * t.tokens, fields = t.rows, activations = 1,
+                                  constants = 3, temporaries = 1 } end,
+  rvv = function(t) return { accumulators = 2 * t.rows, activations = 1, constants = 4, temporaries = 2 } end,
+  rvv_gemm = function(t) return { accumulators = 2 * t.rows * t.tokens, fields = t.rows, activations = 1,
+                                  constants = 4, temporaries = 1 } end,
 }
 
 M.by_name = {}
@@ -40,6 +63,11 @@ M.by_name.i2s = {
       avxvnni    = { template = "i2s_gemv_ymm.c", budget = "ymm_vnni", tile = { rows = 8, unroll = 1 } },
       avx512vnni = { template = "i2s_gemv_zmm.c", budget = "zmm_inplace", tile = { rows = 8, unroll = 2 },
                      row_multiple = 2 },
+      neon       = { template = "i2s_gemv_neon.c", budget = "neon_widen", tile = { rows = 8, unroll = 1 } },
+      neondot    = { template = "i2s_gemv_neon.c", budget = "neon_dot", tile = { rows = 8, unroll = 1 } },
+      i8mm       = { template = "i2s_gemv_neon.c", budget = "neon_dot", tile = { rows = 8, unroll = 1 } },
+      sve        = { template = "i2s_gemv_sve.c", budget = "sve", tile = { rows = 8, unroll = 1 } },
+      rvv        = { template = "i2s_gemv_rvv.c", budget = "rvv", tile = { rows = 8, unroll = 2 } },
     },
     gemm = {
       scalar     = { template = "i2s_gemm_scalar.c", budget = "scalar_gemm", tile = { rows = 2, tokens = 4, unroll = 1 } },
@@ -47,6 +75,12 @@ M.by_name.i2s = {
       avxvnni    = { template = "i2s_gemm_ymm.c", budget = "ymm_gemm_vnni", tile = { rows = 2, tokens = 5, unroll = 1 } },
       avx512vnni = { template = "i2s_gemm_zmm.c", budget = "zmm_gemm", tile = { rows = 8, tokens = 6, unroll = 1 },
                      row_multiple = 2 },
+      neon       = { template = "i2s_gemm_neon.c", budget = "neon_gemm", tile = { rows = 4, tokens = 4, unroll = 1 } },
+      neondot    = { template = "i2s_gemm_neon.c", budget = "neon_gemm", tile = { rows = 4, tokens = 4, unroll = 1 } },
+      i8mm       = { template = "i2s_gemm_i8mm.c", budget = "neon_mmla", tile = { rows = 8, tokens = 4, unroll = 1 },
+                     row_multiple = 2 },
+      sve        = { template = "i2s_gemm_sve.c", budget = "sve_gemm", tile = { rows = 4, tokens = 4, unroll = 1 } },
+      rvv        = { template = "i2s_gemm_rvv.c", budget = "rvv_gemm", tile = { rows = 2, tokens = 4, unroll = 2 } },
     },
   },
 }

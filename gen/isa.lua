@@ -21,6 +21,17 @@ M.list = {
   { name = "avx512vnni", arch = "x86_64", flags = { "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni" },
     features = { "AVX512F", "AVX512BW", "AVX512VL", "AVX512VNNI" }, vregs = 32,
     doc = "AVX-512 VNNI: 512-bit vpdpbusd" },
+  -- Arm: the architecture's baseline NEON needs no flag.
+  { name = "neon", arch = "aarch64", flags = {}, features = { "NEON" }, vregs = 32,
+    doc = "Armv8.0 NEON: smull/smlal into int16, sadalp into int32" },
+  { name = "neondot", arch = "aarch64", flags = { "-march=armv8.2-a+dotprod" }, features = { "NEON", "DOTPROD" },
+    vregs = 32, doc = "Armv8.2 dot product: sdot" },
+  { name = "i8mm", arch = "aarch64", flags = { "-march=armv8.2-a+dotprod+i8mm" },
+    features = { "NEON", "DOTPROD", "I8MM" }, vregs = 32, doc = "Armv8.6 int8 matrix multiply: smmla GEMM, sdot GEMV" },
+  { name = "sve", arch = "aarch64", flags = { "-march=armv8.2-a+sve" }, features = { "SVE" }, vregs = 32,
+    doc = "SVE, vector-length agnostic: sdot" },
+  { name = "rvv", arch = "riscv64", flags = { "-march=rv64gcv" }, features = { "RVV" }, vregs = 32,
+    doc = "RISC-V V 1.0, vector-length agnostic: vwmacc into int16, vwredsum into int32" },
 }
 
 M.by_name = {}

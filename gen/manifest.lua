@@ -6,6 +6,8 @@ return {
   templates = {
     "i2s_gemv_scalar.c", "i2s_gemv_ymm.c", "i2s_gemv_zmm.c", "store_rows_ymm.inc",
     "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc",
+    "i2s_gemv_neon.c", "i2s_gemm_neon.c", "i2s_gemm_i8mm.c", "store_rows_neon.inc",
+    "i2s_gemv_sve.c", "i2s_gemm_sve.c", "vla_setup_sve.inc", "i2s_gemv_rvv.c", "i2s_gemm_rvv.c", "vla_setup_rvv.inc",
     "package.h", "dispatch.c", "api.c", "verify_main.c", "package_meson.build", "meson_options.txt",
     "package_readme.md",
   },
@@ -13,6 +15,6 @@ return {
   runtime = {
     "bitgen_rt.h", "bitgen_pool.h", "cpu_internal.h", "quant_internal.h",
     "status.c", "cpu.c", "cpu_x86.c", "cpu_arm.c", "cpu_riscv.c", "alloc.c", "pack_i2s.c",
-    "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c",
+    "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c", "digest.c",
   },
 }

@@ -15,7 +15,7 @@ return {
     { name = "ffn_down", M = 2560, K = 6912 },
   },
   -- scalar is always generated as the fallback for any CPU
-  isas = { "scalar", "avx2", "avxvnni", "avx512vnni" },
+  isas = { "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm", "sve", "rvv" },
   -- optional per-ISA tiles (defaults: gen/formats.lua); rows must divide pack_rows
   pack_rows = 8,
   tiles = {

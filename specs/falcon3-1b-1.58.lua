@@ -14,5 +14,5 @@ return {
     { name = "ffn_up",   M = 8192, K = 2048 },
     { name = "ffn_down", M = 2048, K = 8192 },
   },
-  isas = { "scalar", "avx2", "avxvnni", "avx512vnni" },
+  isas = { "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm", "sve", "rvv" },
 }

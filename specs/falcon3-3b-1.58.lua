@@ -14,5 +14,5 @@ return {
     { name = "ffn_up",   M = 9216, K = 3072 },
     { name = "ffn_down", M = 3072, K = 9216 },
   },
-  isas = { "scalar", "avx2", "avxvnni", "avx512vnni" },
+  isas = { "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm", "sve", "rvv" },
 }

@@ -14,5 +14,5 @@ return {
     { name = "ffn_up",   M = 14336, K = 4096 },
     { name = "ffn_down", M = 4096, K = 14336 },
   },
-  isas = { "scalar", "avx2", "avxvnni", "avx512vnni" },
+  isas = { "scalar", "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm", "sve", "rvv" },
 }

@@ -14,12 +14,17 @@ return {
     { name = "m257", M = 257, K = 256 },
     { name = "m9",   M = 9,   K = 8960 },
   },
-  isas = { "avx2", "avxvnni", "avx512vnni" },
+  isas = { "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm", "sve", "rvv" },
   pack_rows = 8,
   tiles = {
     scalar = { rows = 1, unroll = 3 },
     avx2 = { rows = 4, unroll = 2 },
     avxvnni = { rows = 8, unroll = 3 },
     avx512vnni = { rows = 2, unroll = 3 },
+    neon = { rows = 2, unroll = 3 },
+    neondot = { rows = 4, unroll = 2 },
+    i8mm = { rows = 1, unroll = 2 },
+    sve = { rows = 2, unroll = 3 },
+    rvv = { rows = 4, unroll = 16 }, -- flushes its int16 lanes inside a step
   },
 }
