@@ -23,4 +23,4 @@ bench_dir="$pkg/build/bench"
 mkdir -p "$bench_dir"
 cc -std=c11 -O2 -I"$pkg" -DBITGEN_PKG_HEADER="\"$model.h\"" -DBITGEN_PKG_PREFIX="$model" \
   bench/*.c "$pkg/build/lib$model.a" -lpthread -lm -o "$bench_dir/bitgen-bench"
-(cd "$bench_dir" && ./bitgen-bench --json bench-results.json --svg bench-results.svg "$@")
+(cd "$bench_dir" && ./bitgen-bench --hugepages --json bench-results.json --svg bench-results.svg "$@")

@@ -17,7 +17,7 @@ $ end
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
 $ local MAIN = NC - NC % d.unroll
-$ local PF = 1024
+$ local PF = 4096
 $ local vnni = d.isa ~= "avx2"
 $ if vnni then
 

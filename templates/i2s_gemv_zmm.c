@@ -15,7 +15,7 @@ $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
 $ local PAIRS = d.rows // 2
 $ local MAIN = NC - NC % d.unroll
-$ local PF = 1024
+$ local PF = 4096
 $ local function fields(fn) for f = 0, 3 do fn(f) end end
 
 void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,

@@ -72,7 +72,7 @@ class Checker:
         here = f"{where}.{key}"
         for k in STAT_KEYS:
             self.field(s, k, here, "num", positive=positive, nonneg=not positive)
-        self.field(s, "n", here, "int", positive=True)
+        self.field(s, "n", here, "int", positive=positive, nonneg=True)
         if all(isinstance(s.get(k), (int, float)) for k in STAT_KEYS):
             eps = 1e-9 * max(1.0, abs(s["max"]))
             chain = [s["min"], s["p10"], s["median"], s["p90"], s["max"]]
@@ -137,6 +137,9 @@ def check_json(c, d, layers):
     if isinstance(la, (int, float)) and la < -1:
         c.fail(f"{w}.loadavg_start", f"expected >= -1 (unknown), got {la}")
     c.field(m, "busy_warning", w, "str")
+    oc = c.field(m, "others_cpu_percent", w, "num")
+    if isinstance(oc, (int, float)) and oc < -1:
+        c.fail(f"{w}.others_cpu_percent", f"expected >= -1 (unknown), got {oc}")
     for i, cache in enumerate(c.field(m, "caches", w, "list") or []):
         here = f"{w}.caches[{i}]"
         c.field(cache, "level", here, "int", positive=True)
@@ -160,6 +163,7 @@ def check_json(c, d, layers):
     w = f"{top}.probe"
     c.field(pr, "load", w, "str", nonempty=True)
     c.field(pr, "hugepage_bytes_granted", w, "int", nonneg=True)
+    c.field(pr, "alloc_hugepage_bytes", w, "int", nonneg=True)
     for key in ("l2", "llc", "stream_1t", "stream_all", "stream_1t_alloc"):
         p = c.field(pr, key, w, "dict")
         if p is None:
@@ -251,7 +255,7 @@ def check_json(c, d, layers):
                 c.close(v.get("gbs"), pb / ns["median"] if isinstance(pb, int) else None, vh, "gbs vs packed_bytes / ns")
                 c.close(v.get("gops"), ops / ns["median"] if isinstance(ops, (int, float)) else None, vh,
                         "gops vs ops_per_call / ns")
-        if selected > 1 or (selected == 0 and not forced and variants):
+        if selected > 1 or (selected == 0 and not forced and not d.get("isa_filter") and variants):
             c.fail(here, f"{selected} selected 1-thread variants (expected exactly one)")
         for j, s in enumerate(c.field(k, "skipped", here, "list") or []):
             for f in ("name", "isa", "reason"):
@@ -278,11 +282,13 @@ def check_json(c, d, layers):
     c.field(sw, "setup_seconds", w, "num", nonneg=True)
     c.field(sw, "bound_method", w, "str", nonempty=True)
     c.stat(sw, "bound_gbs_stat", w)
+    c.stat(sw, "alloc_gbs_stat", w)
     for f in ("bound_gbs", "bound_ms", "bound_ms_all_threads", "bound_ms_alloc_probe", "target_ratio"):
         c.field(sw, f, w, "num", positive=True)
     c.field(sw, "quant_ms_upper", w, "num", nonneg=True)
     c.field(sw, "hugepages", w, "bool")
     c.field(sw, "hugepage_bytes_granted", w, "int", nonneg=True)
+    c.field(sw, "alloc_pass_hugepage_bytes", w, "int", nonneg=True)
     if isinstance(sw.get("bound_gbs"), (int, float)) and isinstance(sb, int) and sw["bound_gbs"] > 0:
         c.close(sw.get("bound_ms"), sb / sw["bound_gbs"] / 1e6, w, "bound_ms vs bytes / bound_gbs")
     svars = c.field(sw, "variants", w, "list", nonempty=True) or []
@@ -296,6 +302,9 @@ def check_json(c, d, layers):
         ms = c.stat(v, "ms", vh)
         c.stat(v, "probe_gbs", vh)
         c.stat(v, "ratio", vh)
+        one = v.get("threads") == 1  # the bitgen_alloc passes run with the 1-thread sweeps only
+        c.stat(v, "alloc_probe_gbs", vh, positive=one)
+        c.stat(v, "alloc_ratio", vh, positive=one)
         for f in ("gbs", "bound_gbs", "bound_ms", "ratio_to_bound"):
             c.field(v, f, vh, "num", positive=True)
         for f in ("ratio_to_all_threads_bound", "ratio_to_alloc_probe"):
@@ -343,6 +352,30 @@ def check_json(c, d, layers):
             c.field(s, f, f"{w}.hot_selected[{i}]", "str", nonempty=True)
         for f in ("gbs", "ratio_to_bound"):
             c.field(s, f, f"{w}.hot_selected[{i}]", "num", positive=True)
+    c.field(t, "prefill_gops_min", w, "num", positive=True)
+
+    # prefill: every general GEMM kernel at N tokens, 1 thread and all cores
+    pre = c.field(d, "prefill", top, "list", nonempty=True) or []
+    kernels_seen = set()
+    for i, p in enumerate(pre):
+        here = f"{top}.prefill[{i}]"
+        for f in ("kernel", "variant", "isa"):
+            c.field(p, f, here, "str", nonempty=True)
+        c.field(p, "selected", here, "bool")
+        for f in ("M", "K", "N", "threads", "samples"):
+            c.field(p, f, here, "int", positive=True)
+        c.stat(p, "ms", here)
+        c.field(p, "gops", here, "num", positive=True)
+        c.field(p, "ops_per_cycle_per_core", here, "num", nonneg=True)
+        if isinstance(p.get("kernel"), str):
+            kernels_seen.add(p["kernel"])
+            if "_gemm_" not in p["kernel"]:
+                c.fail(here, "prefill row is not a GEMM kernel")
+        if all(isinstance(p.get(f), (int, float)) for f in ("M", "K", "N", "gops")) and isinstance(p.get("ms"), dict):
+            want = 2.0 * p["M"] * p["K"] * p["N"] / (p["ms"]["median"] * 1e6)
+            c.close(p["gops"], want, here, "gops = 2*M*K*N / ms")
+    if pre and not any(p.get("threads") == 1 and p.get("selected") for p in pre):
+        c.fail(f"{top}.prefill", "no 1-thread row of a selected variant")
 
 
 def check_svg(c, path, model):

@@ -1,0 +1,787 @@
+/* bitgen-bench: how fast is each kernel of a generated package on this CPU,
+ * and how far is it from the memory bound?
+ *
+ * Build against any generated package:
+ *   cc -std=c11 -O2 -I<pkg> -DBITGEN_PKG_HEADER='"bitgen_<model>.h"' \
+ *      -DBITGEN_PKG_PREFIX=bitgen_<model> bench/bench.c bench/probe.c bench/report.c \
+ *      <pkg lib> -lpthread -lm
+ *
+ * Measures, in one run:
+ *   - clock estimate and read-bandwidth probes (L2, LLC, DRAM 1 thread and
+ *     all threads), see probe.c;
+ *   - the activation quantizer per distinct K;
+ *   - hot GEMV: each kernel x each ISA variant this CPU runs, on one
+ *     cache-resident matrix, with and without quantizing the token;
+ *   - cold sweep: every matrix of every layer in its own buffer, one GEMV
+ *     each in model order, per ISA; each sweep is paired with a streaming-
+ *     read pass timed just before it, which gives its bound;
+ * each with 1 thread and, when the package runtime has a thread pool, with
+ * all cores; and writes a table (stdout), a JSON file and an SVG chart
+ * (report.c).  See bench/README.md. */
+#include "bench.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef BITGEN_PKG_HEADER
+#error "define BITGEN_PKG_HEADER, e.g. -DBITGEN_PKG_HEADER='\"bitgen_model.h\"'"
+#endif
+#ifndef BITGEN_PKG_PREFIX
+#error "define BITGEN_PKG_PREFIX, e.g. -DBITGEN_PKG_PREFIX=bitgen_model"
+#endif
+#include BITGEN_PKG_HEADER
+
+#define BG_CAT2(a, b) a##b
+#define BG_CAT(a, b) BG_CAT2(a, b)
+#define PKG_FN(suffix) BG_CAT(BITGEN_PKG_PREFIX, suffix)
+#define BG_STR2(x) #x
+#define BG_STR(x) BG_STR2(x)
+
+/* Weight scale used for every call: any positive value; it only enters the
+ * final multiply. */
+#define WSCALE 0.75f
+/* Distinct quantized tokens per kernel used by the cold sweep. */
+#define POOL_TOKENS 8
+
+typedef struct {
+  int probe_samples, clock_samples;
+  double hot_sample_ns;   /* each hot sample lasts at least this long */
+  int hot_samples;        /* per variant and thread count (fewer if slow) */
+  double hot_budget_ns;   /* per variant and thread count, kernel-only + with-quant samples */
+  int quant_samples;
+  int sweep_min, sweep_max;
+  double sweep_budget_ns; /* per ISA and thread count */
+} bench_cfg;
+
+static const bench_cfg cfg_quick = {21, 9, 1e6, 31, 0.6e9, 31, 3, 31, 4e9};
+static const bench_cfg cfg_full = {41, 31, 2e6, 101, 4e9, 101, 5, 61, 20e9};
+
+static void die(const char *what) {
+  fprintf(stderr, "bitgen-bench: %s\n", what);
+  exit(1);
+}
+
+static void *xalloc(size_t bytes) {
+  void *p = bitgen_alloc(bytes);
+  if (p == NULL) die("out of memory");
+  return p;
+}
+
+static void check(int st, const char *what) {
+  if (st != BITGEN_OK) {
+    fprintf(stderr, "bitgen-bench: %s: %s\n", what, bitgen_strerror(st));
+    exit(1);
+  }
+}
+
+/* xorshift64*: fixed seed, so every run packs the same matrices. */
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void) {
+  rng_state ^= rng_state >> 12;
+  rng_state ^= rng_state << 25;
+  rng_state ^= rng_state >> 27;
+  return rng_state * 0x2545F4914F6CDD1Dull;
+}
+static float rng_float(void) { /* roughly normal, with a few large values */
+  double u = 0;
+  for (int i = 0; i < 4; i++) u += (double)(rng() >> 11) / 9007199254740992.0;
+  float v = (float)(u - 2.0);
+  if ((rng() & 255) == 0) v *= 8.0f;
+  return v;
+}
+
+/* ---- package API -------------------------------------------------------------------------
+ * Two generations of the runtime are supported: the first has one GEMV
+ * kernel per matrix shape (bitgen_variant.fn, bitgen_matrix.kernel); the
+ * second adds GEMM kernels, shapes and a thread pool (bitgen_pool.h,
+ * included by bitgen_rt.h, whose guard tells them apart). */
+#if defined(BITGEN_POOL_H)
+#define BENCH_POOL 1
+#define VARIANT_GEMV(v) ((v)->gemv)
+#define MATRIX_GEMV_KERNEL(pkg, j) ((pkg)->shapes[(pkg)->matrices[j].shape].gemv)
+static bitgen_pool *g_pool; /* all cores, for the threads > 1 runs */
+#else
+#define BENCH_POOL 0
+#define VARIANT_GEMV(v) ((v)->fn)
+#define MATRIX_GEMV_KERNEL(pkg, j) ((pkg)->matrices[j].kernel)
+#endif
+
+static int is_gemv(const bitgen_kernel *k) {
+  return strcmp(k->op, "gemv") == 0;
+}
+
+static int runnable(const bitgen_variant *v, uint32_t cpu) {
+  return (v->features & cpu) == v->features && VARIANT_GEMV(v) != NULL;
+}
+
+static size_t g_prows;
+
+/* The one place a GEMV is issued.  threads == 1: the variant is called
+ * directly on the whole matrix.  threads > 1: the package's driver splits
+ * the row tiles over the all-cores pool (only with the runtime that has
+ * one; the JSON's "threads" field says which figure is which). */
+static inline void gemv(const bitgen_kernel *k, const bitgen_variant *v, const uint8_t *packed, const int8_t *q,
+                        const bitgen_act *act, float *y, int threads) {
+#if BENCH_POOL
+  if (threads > 1) {
+    bitgen_drive_gemv(g_pool, k, v, g_prows, packed, q, act->sum, WSCALE / act->scale, y);
+    return;
+  }
+#endif
+  (void)k;
+  (void)threads;
+  VARIANT_GEMV(v)(packed, q, act->sum, WSCALE / act->scale, y, 0, v->tiles);
+}
+
+/* ---- per-kernel inputs --------------------------------------------------------------- */
+typedef struct {
+  const bitgen_kernel *k;
+  uint8_t *packed; /* the hot matrix and the template of every sweep buffer */
+  size_t psize;
+  float *x;        /* one token, K floats */
+  int8_t *q;       /* its quantization */
+  bitgen_act act;
+  int8_t *pool_q;  /* POOL_TOKENS quantized tokens for the sweep */
+  bitgen_act pool_act[POOL_TOKENS];
+  float *y;        /* M floats */
+} kernel_input;
+
+static void make_input(kernel_input *in, const bitgen_kernel *k, size_t prows) {
+  const size_t M = k->M, K = k->K;
+  int8_t *w = malloc(M * K);
+  if (w == NULL) die("out of memory");
+  for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)((int)(rng() % 3) - 1);
+  in->k = k;
+  in->psize = bitgen_i2s_packed_size(M, K, prows);
+  in->packed = xalloc(in->psize);
+  check(bitgen_i2s_pack_ternary(M, K, prows, w, in->packed, in->psize), "pack");
+  free(w);
+  in->x = xalloc(K * sizeof(float));
+  in->q = xalloc(K);
+  for (size_t i = 0; i < K; i++) in->x[i] = rng_float();
+  check(bitgen_quantize(in->x, 1, K, in->q, &in->act), "quantize");
+  float *xs = xalloc(POOL_TOKENS * K * sizeof(float));
+  for (size_t i = 0; i < POOL_TOKENS * K; i++) xs[i] = rng_float();
+  in->pool_q = xalloc(POOL_TOKENS * K);
+  check(bitgen_quantize(xs, POOL_TOKENS, K, in->pool_q, in->pool_act), "quantize pool");
+  bitgen_free(xs);
+  in->y = xalloc(M * sizeof(float));
+}
+
+static void free_input(kernel_input *in) {
+  bitgen_free(in->packed);
+  bitgen_free(in->x);
+  bitgen_free(in->q);
+  bitgen_free(in->pool_q);
+  bitgen_free(in->y);
+}
+
+/* ---- quantizer ------------------------------------------------------------------------ */
+typedef int (*quant_fn)(const float *, size_t, size_t, int8_t *, bitgen_act *);
+
+static void bench_quant_one(bench_quant *out, quant_fn fn, const char *name, size_t K,
+                            const bench_cfg *cfg) {
+  float *x = xalloc(K * sizeof(float));
+  int8_t *q = xalloc(K);
+  bitgen_act act;
+  for (size_t i = 0; i < K; i++) x[i] = rng_float();
+  /* warm-up and calibration */
+  int calls = 0;
+  double t0 = bench_now_ns(), t1;
+  do {
+    fn(x, 1, K, q, &act);
+    calls++;
+    t1 = bench_now_ns();
+  } while (t1 - t0 < 2e6 || calls < 3);
+  const double est = (t1 - t0) / calls;
+  const int per = (int)ceil(cfg->hot_sample_ns / est);
+  double *ns = malloc(sizeof(double) * (size_t)cfg->quant_samples);
+  if (ns == NULL) die("out of memory");
+  for (int s = 0; s < cfg->quant_samples; s++) {
+    double a = bench_now_ns();
+    for (int i = 0; i < per; i++) fn(x, 1, K, q, &act);
+    ns[s] = (bench_now_ns() - a) / per;
+  }
+  out->K = K;
+  out->fn = name;
+  out->calls_per_sample = per;
+  out->samples = cfg->quant_samples;
+  out->ns = bench_stat_of(ns, cfg->quant_samples);
+  free(ns);
+  bitgen_free(x);
+  bitgen_free(q);
+}
+
+/* ---- hot GEMV ----------------------------------------------------------------------------- */
+static double hot_batch(const bench_hot *h, kernel_input *in, int calls, int quant) {
+  const size_t K = in->k->K;
+  double t0 = bench_now_ns();
+  if (quant) {
+    bitgen_act act;
+    for (int i = 0; i < calls; i++) {
+      bitgen_quantize(in->x, 1, K, in->q, &act);
+      gemv(in->k, h->v, in->packed, in->q, &act, in->y, h->threads);
+    }
+  } else {
+    for (int i = 0; i < calls; i++) gemv(in->k, h->v, in->packed, in->q, &in->act, in->y, h->threads);
+  }
+  return (bench_now_ns() - t0) / calls;
+}
+
+static void bench_hot_kernel(bench_results *r, bench_kernel *bk, kernel_input *in, const bench_cfg *cfg) {
+  const bitgen_kernel *k = in->k;
+  const bitgen_variant *sel = PKG_FN(_selected)(bk->id);
+  const uint32_t cpu = r->machine.features;
+  const int nthr = r->threads_all > 1 ? 2 : 1;
+  bk->k = k;
+  bk->packed_bytes = in->psize;
+  bk->ops_per_call = 2.0 * (double)k->M * (double)k->K;
+  bk->hot = calloc(k->nvariants * (size_t)nthr, sizeof(bench_hot));
+  bk->skip = calloc(k->nvariants, sizeof(bench_skip));
+  if (bk->hot == NULL || bk->skip == NULL) die("out of memory");
+
+  for (size_t i = 0; i < k->nvariants; i++) {
+    const bitgen_variant *v = &k->variants[i];
+    if (r->isa_filter != NULL && strcmp(v->isa, r->isa_filter) != 0) continue;
+    if (!runnable(v, cpu)) {
+      bench_skip *s = &bk->skip[bk->nskip++];
+      char need[128];
+      bitgen_features_string(v->features & ~cpu, need, sizeof need);
+      snprintf(s->name, sizeof s->name, "%s", v->name);
+      snprintf(s->isa, sizeof s->isa, "%s", v->isa);
+      snprintf(s->reason, sizeof s->reason, "CPU lacks %s", need);
+      continue;
+    }
+    for (int t = 0; t < nthr; t++) {
+      bench_hot *h = &bk->hot[bk->nhot++];
+      h->v = v;
+      h->selected = sel == v;
+      h->threads = t == 0 ? 1 : r->threads_all;
+    }
+  }
+  if (bk->nhot == 0) return;
+
+  /* Output check: every variant and thread count must give the first
+   * one's y, bit for bit. */
+  float *y0 = xalloc(k->M * sizeof(float));
+  for (int i = 0; i < bk->nhot; i++) {
+    memset(in->y, 0, k->M * sizeof(float));
+    gemv(k, bk->hot[i].v, in->packed, in->q, &in->act, in->y, bk->hot[i].threads);
+    if (i == 0) memcpy(y0, in->y, k->M * sizeof(float));
+    bk->hot[i].output_matches = memcmp(y0, in->y, k->M * sizeof(float)) == 0;
+    if (!bk->hot[i].output_matches)
+      fprintf(stderr, "bitgen-bench: WARNING: %s (%d threads) output differs from %s\n", bk->hot[i].v->name,
+              bk->hot[i].threads, bk->hot[0].v->name);
+  }
+  bitgen_free(y0);
+
+  /* Warm-up and calibration: calls per sample so a sample lasts >= hot_sample_ns. */
+  int maxs = 0;
+  for (int i = 0; i < bk->nhot; i++) {
+    bench_hot *h = &bk->hot[i];
+    int calls = 0;
+    double t0 = bench_now_ns(), t1;
+    do {
+      gemv(k, h->v, in->packed, in->q, &in->act, in->y, h->threads);
+      calls++;
+      t1 = bench_now_ns();
+    } while (t1 - t0 < 5e6 || calls < 3);
+    const double est = (t1 - t0) / calls;
+    h->calls_per_sample = (int)ceil(cfg->hot_sample_ns / est);
+    const double sample_ns = est * h->calls_per_sample * 2; /* kernel-only + with quant */
+    int s = (int)(cfg->hot_budget_ns / sample_ns);
+    if (s > cfg->hot_samples) s = cfg->hot_samples;
+    if (s < 5) s = 5;
+    h->samples = s;
+    if (s > maxs) maxs = s;
+  }
+  /* Samples round-robin over the entries, so slow drifts of a shared
+   * machine spread over all of them. */
+  double *ns = calloc((size_t)bk->nhot * (size_t)maxs * 2, sizeof(double));
+  if (ns == NULL) die("out of memory");
+  for (int s = 0; s < maxs; s++)
+    for (int i = 0; i < bk->nhot; i++) {
+      bench_hot *h = &bk->hot[i];
+      if (s >= h->samples) continue;
+      double *row = ns + (size_t)i * (size_t)maxs * 2;
+      row[s] = hot_batch(h, in, h->calls_per_sample, 0);
+      row[maxs + s] = hot_batch(h, in, h->calls_per_sample, 1);
+    }
+  for (int i = 0; i < bk->nhot; i++) {
+    bench_hot *h = &bk->hot[i];
+    const double *row = ns + (size_t)i * (size_t)maxs * 2;
+    h->ns = bench_stat_of(row, h->samples);
+    h->ns_quant = bench_stat_of(row + maxs, h->samples);
+  }
+  free(ns);
+}
+
+/* ---- cold sweep ------------------------------------------------------------------------------ */
+typedef struct {
+  const bitgen_package *pkg;
+  size_t layers, nmat;
+  const size_t *mk; /* per matrix: bench kernel index */
+  uint8_t **buf;    /* layers * nmat, model order */
+  kernel_input *in;
+  size_t token;     /* advances through the pools */
+} sweep_ctx;
+
+/* One sweep; adds each kernel's time to kern_ns.  Returns the total ns. */
+static double sweep_once(sweep_ctx *c, const bitgen_variant **vsel, double *kern_ns, int threads) {
+  const double t0 = bench_now_ns();
+  double prev = t0;
+  for (size_t l = 0; l < c->layers; l++)
+    for (size_t j = 0; j < c->nmat; j++) {
+      const size_t b = c->mk[j];
+      kernel_input *in = &c->in[b];
+      const size_t p = c->token++ % POOL_TOKENS;
+      gemv(in->k, vsel[b], c->buf[l * c->nmat + j], in->pool_q + p * in->k->K, &in->pool_act[p], in->y, threads);
+      const double now = bench_now_ns();
+      kern_ns[b] += now - prev;
+      prev = now;
+    }
+  return prev - t0;
+}
+
+static void bench_sweep_run(bench_results *r, kernel_input *in, size_t layers, const bench_cfg *cfg) {
+  const bitgen_package *pkg = r->pkg;
+  const size_t nk = (size_t)r->nkernels, nm = pkg->nmatrices;
+  const uint32_t cpu = r->machine.features;
+  const int nthr = r->threads_all > 1 ? 2 : 1;
+  bench_sweep *sw = &r->sweep;
+  sw->layers = layers;
+  sw->matrices = nm;
+  sw->gemv = layers * nm;
+  sw->pool_tokens = POOL_TOKENS;
+  for (size_t j = 0; j < nm; j++) sw->bytes += in[r->matrix_kernel[j]].psize * layers;
+
+  /* The ISAs every GEMV kernel has and this CPU runs, in the first
+   * kernel's order; each with 1 thread and, if there is a pool, all. */
+  const bitgen_kernel *k0 = in[0].k;
+  const size_t cap = k0->nvariants * (size_t)nthr;
+  sw->isa = calloc(cap, sizeof(bench_sweep_isa));
+  const bitgen_variant **vsel = calloc(cap * nk, sizeof(*vsel));
+  if (sw->isa == NULL || vsel == NULL) die("out of memory");
+  for (size_t i = 0; i < k0->nvariants; i++) {
+    const char *isa = k0->variants[i].isa;
+    if (r->isa_filter != NULL && strcmp(isa, r->isa_filter) != 0) continue;
+    const bitgen_variant **vs = vsel + (size_t)sw->nisa * nk;
+    int ok = 1, all_selected = 1;
+    for (size_t b = 0; b < nk && ok; b++) {
+      const bitgen_kernel *k = in[b].k;
+      vs[b] = NULL;
+      for (size_t j = 0; j < k->nvariants; j++)
+        if (strcmp(k->variants[j].isa, isa) == 0) vs[b] = &k->variants[j];
+      if (vs[b] == NULL || !runnable(vs[b], cpu)) ok = 0;
+      else if (PKG_FN(_selected)(r->kernels[b].id) != vs[b]) all_selected = 0;
+    }
+    if (!ok) continue;
+    for (int t = 0; t < nthr; t++) {
+      if (t > 0) memcpy(vsel + (size_t)sw->nisa * nk, vs, nk * sizeof(*vs));
+      bench_sweep_isa *si = &sw->isa[sw->nisa++];
+      snprintf(si->isa, sizeof si->isa, "%s", isa);
+      si->selected = all_selected;
+      si->threads = t == 0 ? 1 : r->threads_all;
+      si->per_kernel = calloc(nk, sizeof(bench_sweep_kernel));
+      if (si->per_kernel == NULL) die("out of memory");
+    }
+  }
+  if (sw->nisa == 0) {
+    free(vsel);
+    return;
+  }
+
+  /* Distinct buffers for every matrix of every layer; the bytes are a copy
+   * of the kernel's hot matrix (distinct addresses are what matters).
+   * Default: one bitgen_alloc per matrix, as a user of the package would.
+   * --hugepages: one arena with huge pages requested, matrices in model
+   * order at 4 KiB aligned offsets (like a loaded model file). */
+  fprintf(stderr, "bitgen-bench: sweep setup: %zu buffers, %.1f MB\n", layers * nm, sw->bytes / 1e6);
+  const double ts = bench_now_ns();
+  sweep_ctx c = {pkg, layers, nm, r->matrix_kernel, calloc(layers * nm, sizeof(uint8_t *)), in, 0};
+  if (c.buf == NULL) die("out of memory");
+  uint8_t *arena = NULL;
+  size_t arena_bytes = 0;
+  sw->hugepages = r->hugepages;
+  if (r->hugepages) {
+    for (size_t j = 0; j < nm; j++) arena_bytes += (in[r->matrix_kernel[j]].psize + 4095) / 4096 * 4096;
+    arena_bytes *= layers;
+    arena = bench_alloc_huge(arena_bytes);
+    if (arena == NULL) die("out of memory");
+    sw->huge_bytes = bench_huge_bytes(arena, arena_bytes);
+  }
+  size_t off = 0;
+  for (size_t l = 0; l < layers; l++)
+    for (size_t j = 0; j < nm; j++) {
+      const kernel_input *src = &in[r->matrix_kernel[j]];
+      if (arena) {
+        c.buf[l * nm + j] = arena + off;
+        off += (src->psize + 4095) / 4096 * 4096;
+      } else {
+        c.buf[l * nm + j] = xalloc(src->psize);
+      }
+      memcpy(c.buf[l * nm + j], src->packed, src->psize);
+    }
+  sw->setup_s = (bench_now_ns() - ts) / 1e9;
+  if (!arena) {
+    size_t *sizes = calloc(layers * nm, sizeof(size_t));
+    if (sizes == NULL) die("out of memory");
+    for (size_t b = 0; b < layers * nm; b++) sizes[b] = in[r->matrix_kernel[b % nm]].psize;
+    sw->huge_bytes = bench_huge_bytes_multi(c.buf, sizes, layers * nm);
+    free(sizes);
+  }
+
+  /* The bound is measured alongside: a streaming-read pass over a buffer
+   * like the stream_1t probe's (2 MiB pages requested), with as many
+   * threads as the sweep, runs just before every sweep, so a neighbour's
+   * load on a shared machine hits both alike. */
+  const size_t pbytes = r->probe.stream_1t.bytes;
+  uint8_t *pbuf = bench_alloc_huge(pbytes);
+  if (pbuf == NULL) die("out of memory");
+  bench_read_pass_gbs(pbuf, pbytes);
+  /* and, for the 1-thread sweeps, one over bitgen_alloc memory like the
+   * default sweep buffers */
+  uint8_t *abuf = xalloc(pbytes);
+  memset(abuf, 0x3c, pbytes);
+  sw->alloc_pass_huge_bytes = bench_huge_bytes(abuf, pbytes);
+  bench_read_pass_gbs(abuf, pbytes);
+
+  /* Warm-up sweep per entry, also the time estimate for the sample count. */
+  double *kern = calloc(nk, sizeof(double));
+  int *nsamp = calloc((size_t)sw->nisa, sizeof(int));
+  if (kern == NULL || nsamp == NULL) die("out of memory");
+  int maxs = 0, total = 0;
+  for (int i = 0; i < sw->nisa; i++) {
+    double t = sweep_once(&c, vsel + (size_t)i * nk, kern, sw->isa[i].threads);
+    int s = (int)(cfg->sweep_budget_ns / t);
+    if (s > cfg->sweep_max) s = cfg->sweep_max;
+    if (s < cfg->sweep_min) s = cfg->sweep_min;
+    nsamp[i] = s;
+    total += s;
+    if (s > maxs) maxs = s;
+  }
+  const size_t cells = (size_t)sw->nisa * (size_t)maxs;
+  double *ms = calloc(cells, sizeof(double));
+  double *pg = calloc(cells, sizeof(double));
+  double *ratio = calloc(cells, sizeof(double));
+  double *p1 = calloc((size_t)total, sizeof(double));
+  double *ag = calloc(cells, sizeof(double)), *aratio = calloc(cells, sizeof(double));
+  double *a1 = calloc((size_t)total, sizeof(double));
+  if (ag == NULL || aratio == NULL || a1 == NULL) die("out of memory");
+  double *kms = calloc(cells * nk, sizeof(double));
+  if (ms == NULL || pg == NULL || ratio == NULL || p1 == NULL || kms == NULL) die("out of memory");
+  int np1 = 0, na1 = 0;
+  for (int s = 0; s < maxs; s++)
+    for (int i = 0; i < sw->nisa; i++) {
+      if (s >= nsamp[i]) continue;
+      const int thr = sw->isa[i].threads;
+      const size_t at = (size_t)i * maxs + s;
+      pg[at] = thr > 1 ? bench_read_pass_threads_gbs(pbuf, pbytes, thr) : bench_read_pass_gbs(pbuf, pbytes);
+      if (thr == 1) {
+        p1[np1++] = pg[at];
+        ag[at] = a1[na1++] = bench_read_pass_gbs(abuf, pbytes);
+      }
+      memset(kern, 0, nk * sizeof(double));
+      ms[at] = sweep_once(&c, vsel + (size_t)i * nk, kern, thr) / 1e6;
+      ratio[at] = (double)sw->bytes / pg[at] / 1e6 / ms[at];
+      if (thr == 1) aratio[at] = (double)sw->bytes / ag[at] / 1e6 / ms[at];
+      for (size_t b = 0; b < nk; b++) kms[((size_t)i * nk + b) * maxs + s] = kern[b] / 1e6;
+    }
+  sw->bound_gbs_stat = bench_stat_of(p1, np1);
+  sw->alloc_gbs_stat = bench_stat_of(a1, na1);
+  for (int i = 0; i < sw->nisa; i++) {
+    bench_sweep_isa *si = &sw->isa[i];
+    si->samples = nsamp[i];
+    si->ms = bench_stat_of(ms + (size_t)i * maxs, nsamp[i]);
+    si->probe_gbs = bench_stat_of(pg + (size_t)i * maxs, nsamp[i]);
+    si->ratio = bench_stat_of(ratio + (size_t)i * maxs, nsamp[i]);
+    if (si->threads == 1) {
+      si->alloc_gbs = bench_stat_of(ag + (size_t)i * maxs, nsamp[i]);
+      si->alloc_ratio = bench_stat_of(aratio + (size_t)i * maxs, nsamp[i]);
+    }
+    for (size_t b = 0; b < nk; b++) {
+      bench_sweep_kernel *pk = &si->per_kernel[b];
+      pk->kernel = b;
+      for (size_t j = 0; j < nm; j++)
+        if (r->matrix_kernel[j] == b) pk->calls += layers;
+      pk->bytes = pk->calls * in[b].psize;
+      pk->ms = bench_stat_of(kms + ((size_t)i * nk + b) * maxs, nsamp[i]);
+    }
+  }
+  bench_free_huge(pbuf);
+  bitgen_free(abuf);
+  free(ag);
+  free(aratio);
+  free(a1);
+  free(pg);
+  free(ratio);
+  free(p1);
+  free(ms);
+  free(kms);
+  free(kern);
+  free(nsamp);
+  if (arena) bench_free_huge(arena);
+  else
+    for (size_t b = 0; b < layers * nm; b++) bitgen_free(c.buf[b]);
+  free(c.buf);
+  free(vsel);
+}
+
+/* ---- main ----------------------------------------------------------------------------------------- */
+#if BENCH_POOL
+/* Prefill: every shape's general GEMM kernel at N = PREFILL_N tokens, each
+ * runnable variant, 1 thread (a direct call) and all cores (the driver on
+ * the pool).  Samples are whole GEMMs (milliseconds each). */
+enum { PREFILL_N = 128 };
+static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
+  const bitgen_package *pkg = r->pkg;
+  const int samples = cfg == &cfg_full ? 15 : 5;
+  r->prefill = calloc(pkg->nshapes * 32, sizeof *r->prefill);
+  if (r->prefill == NULL) die("out of memory");
+  for (size_t s = 0; s < pkg->nshapes; s++) {
+    const bitgen_kernel *k = &pkg->kernels[pkg->shapes[s].gemm];
+    const size_t M = k->M, K = k->K, N = PREFILL_N, psize = bitgen_i2s_packed_size(M, K, pkg->prows);
+    int8_t *w = xalloc(M * K), *q = xalloc(N * K);
+    uint8_t *packed = xalloc(psize);
+    float *x = xalloc(N * K * sizeof(float)), *y = xalloc(N * M * sizeof(float));
+    bitgen_act *act = xalloc(N * sizeof *act);
+    for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)((int)(rng() % 3) - 1);
+    for (size_t i = 0; i < N * K; i++) x[i] = rng_float();
+    check(bitgen_i2s_pack_ternary(M, K, pkg->prows, w, packed, psize), "pack");
+    check(bitgen_quantize(x, N, K, q, act), "quantize");
+    const bitgen_variant *sel = PKG_FN(_selected)(pkg->shapes[s].gemm);
+    for (size_t i = 0; i < k->nvariants && r->nprefill < (int)(pkg->nshapes * 32) - 1; i++) {
+      const bitgen_variant *v = &k->variants[i];
+      if ((v->features & r->machine.features) != v->features || v->gemm == NULL) continue;
+      if (r->isa_filter && strcmp(v->isa, r->isa_filter) != 0) continue;
+      if (strcmp(v->isa, "scalar") == 0 && !r->full) continue; /* seconds per sample */
+      for (int threads = 1; threads <= (r->threads_all > 1 ? r->threads_all : 1); threads += r->threads_all - 1) {
+        double ms[64];
+        const int n = samples < 64 ? samples : 64;
+        for (int t = -1; t < n; t++) { /* t = -1: warm-up */
+          const double t0 = bench_now_ns();
+          if (threads == 1)
+            v->gemm(packed, q, act, WSCALE, y, M, 0, v->tiles, 0, N);
+          else
+            bitgen_drive_gemm(g_pool, k, v, pkg->prows, packed, q, N, act, WSCALE, y, M);
+          if (t >= 0) ms[t] = (bench_now_ns() - t0) / 1e6;
+        }
+        bench_prefill *p = &r->prefill[r->nprefill++];
+        p->k = k, p->v = v, p->selected = v == sel, p->threads = threads, p->samples = n, p->N = N;
+        p->ms = bench_stat_of(ms, n);
+        p->gops = 2.0 * (double)M * (double)K * (double)N / (p->ms.median * 1e6);
+        p->ops_per_cycle = r->clock.ghz > 0 ? p->gops / r->clock.ghz / threads : 0;
+        if (r->threads_all <= 1) break;
+      }
+    }
+    bitgen_free(w), bitgen_free(q), bitgen_free(x), bitgen_free(y), bitgen_free(act), bitgen_free(packed);
+  }
+}
+#endif
+
+static void usage(FILE *f) {
+  fprintf(f,
+          "usage: bitgen-bench [--full] [--json PATH] [--svg PATH] [--layers N] [--isa NAME] [--hugepages]\n"
+          "  --full        more repetitions (default: quick)\n"
+          "  --json PATH   JSON results (default bench-results.json)\n"
+          "  --svg PATH    SVG chart (default bench-results.svg)\n"
+          "  --layers N    layers of the cold sweep (default: the model's)\n"
+          "  --isa NAME    only the variants of this ISA\n"
+          "  --hugepages   cold sweep buffers in memory with 2 MiB pages requested (default: bitgen_alloc)\n");
+}
+
+int main(int argc, char **argv) {
+  const char *json_path = "bench-results.json", *svg_path = "bench-results.svg";
+  long layers_opt = -1;
+  bench_results r;
+  memset(&r, 0, sizeof r);
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--full") == 0) r.full = 1;
+    else if (strcmp(a, "--hugepages") == 0) r.hugepages = 1;
+    else if (strcmp(a, "--json") == 0 && i + 1 < argc) json_path = argv[++i];
+    else if (strcmp(a, "--svg") == 0 && i + 1 < argc) svg_path = argv[++i];
+    else if (strcmp(a, "--isa") == 0 && i + 1 < argc) r.isa_filter = argv[++i];
+    else if (strcmp(a, "--layers") == 0 && i + 1 < argc) {
+      char *end;
+      layers_opt = strtol(argv[++i], &end, 10);
+      if (*end != 0 || layers_opt < 1) {
+        fprintf(stderr, "bitgen-bench: --layers wants a positive integer\n");
+        return 2;
+      }
+    } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+      usage(stdout);
+      return 0;
+    } else {
+      usage(stderr);
+      return 2;
+    }
+  }
+  const bench_cfg *cfg = r.full ? &cfg_full : &cfg_quick;
+  const double wall0 = bench_now_ns();
+
+  int st = PKG_FN(_init)();
+  if (st != BITGEN_OK)
+    fprintf(stderr, "bitgen-bench: WARNING: package init: %s (BITGEN_ISA=%s); no variant is marked selected\n",
+            bitgen_strerror(st), bitgen_forced_isa() ? bitgen_forced_isa() : "");
+  r.pkg = PKG_FN(_package)();
+  r.prefix = BG_STR(BITGEN_PKG_PREFIX);
+  r.header = BITGEN_PKG_HEADER;
+  r.threads = 1;
+  g_prows = r.pkg->prows;
+  bench_machine_read(&r.machine);
+
+  /* The GEMV kernels (with the first runtime, all of them). */
+  const bitgen_package *pkg = r.pkg;
+  int *bidx = malloc(sizeof(int) * (pkg->nkernels + 1));
+  r.kernels = calloc(pkg->nkernels + 1, sizeof(bench_kernel));
+  r.not_benched = calloc(pkg->nkernels + 1, sizeof(bench_skip));
+  r.matrix_kernel = calloc(pkg->nmatrices + 1, sizeof(size_t));
+  if (bidx == NULL || r.kernels == NULL || r.not_benched == NULL || r.matrix_kernel == NULL) die("out of memory");
+  for (size_t id = 0; id < pkg->nkernels; id++) {
+    const bitgen_kernel *k = &pkg->kernels[id];
+    bidx[id] = -1;
+    if (is_gemv(k)) {
+      bidx[id] = r.nkernels;
+      r.kernels[r.nkernels++].id = id;
+    } else {
+      bench_skip *s = &r.not_benched[r.nnot_benched++];
+      snprintf(s->name, sizeof s->name, "%s", k->name);
+      snprintf(s->isa, sizeof s->isa, "%s", k->op);
+      snprintf(s->reason, sizeof s->reason, "op %s: bitgen-bench measures GEMV (one token) only", k->op);
+    }
+  }
+  if (r.nkernels == 0) die("the package has no GEMV kernels");
+  for (size_t j = 0; j < pkg->nmatrices; j++) {
+    const size_t id = MATRIX_GEMV_KERNEL(pkg, j);
+    if (id >= pkg->nkernels || bidx[id] < 0) die("a matrix has no GEMV kernel");
+    r.matrix_kernel[j] = (size_t)bidx[id];
+  }
+  free(bidx);
+
+  if (r.isa_filter != NULL) {
+    int found = 0, can = 0;
+    for (int b = 0; b < r.nkernels; b++) {
+      const bitgen_kernel *k = &pkg->kernels[r.kernels[b].id];
+      for (size_t i = 0; i < k->nvariants; i++)
+        if (strcmp(k->variants[i].isa, r.isa_filter) == 0) {
+          found = 1;
+          can |= runnable(&k->variants[i], r.machine.features);
+        }
+    }
+    if (!found || !can) {
+      fprintf(stderr, "bitgen-bench: --isa %s: %s\n", r.isa_filter,
+              found ? "this CPU cannot run it" : "no such variant in the package");
+      return 2;
+    }
+  }
+
+  /* All cores: through the package's pool and driver, when it has them. */
+#if BENCH_POOL
+  if (r.machine.ncpu > 1 && bitgen_pool_create(0, &g_pool) == BITGEN_OK && bitgen_pool_threads(g_pool) > 1) {
+    r.threads_all = (int)bitgen_pool_threads(g_pool);
+    r.threading = "threads > 1: bitgen_drive_gemv on a bitgen_pool of all online cores (the caller takes part)";
+  } else {
+    r.threads_all = 0;
+    r.threading = "1 thread only: one online CPU, or the pool could not be created";
+  }
+#else
+  r.threads_all = 0;
+  r.threading = "1 thread only: this package's runtime has no thread pool (bitgen_pool.h)";
+#endif
+
+  fprintf(stderr, "bitgen-bench: %s mode; clock estimate and bandwidth probes...\n", r.full ? "full" : "quick");
+  double steal0, busy0, total0, steal1, busy1, total1;
+  const int have_times = bench_cpu_times(&steal0, &busy0, &total0);
+  const double self0 = bench_self_cpu_s(), wall_start = bench_now_ns();
+  bench_clock_estimate(&r.clock, cfg->clock_samples, 1);
+  if (bench_probe_run(&r.probe, &r.machine, cfg->probe_samples, r.machine.ncpu) != 0)
+    die("bandwidth probe failed (out of memory?)");
+
+  /* Inputs for every kernel (packed once; the same bytes serve every ISA). */
+  const size_t nk = (size_t)r.nkernels;
+  kernel_input *in = calloc(nk, sizeof *in);
+  if (in == NULL) die("out of memory");
+  for (size_t b = 0; b < nk; b++) make_input(&in[b], &pkg->kernels[r.kernels[b].id], pkg->prows);
+
+  /* Quantizer per distinct K: the dispatched one and the scalar reference. */
+  fprintf(stderr, "bitgen-bench: quantizer...\n");
+  r.quant = calloc(nk * 2, sizeof(bench_quant));
+  if (r.quant == NULL) die("out of memory");
+  for (size_t b = 0; b < nk; b++) {
+    const size_t K = in[b].k->K;
+    int seen = 0;
+    for (int i = 0; i < r.nquant; i++) seen |= r.quant[i].K == K;
+    if (seen) continue;
+    bench_quant_one(&r.quant[r.nquant++], bitgen_quantize, "bitgen_quantize", K, cfg);
+    bench_quant_one(&r.quant[r.nquant++], bitgen_quantize_scalar, "bitgen_quantize_scalar", K, cfg);
+  }
+
+  for (size_t b = 0; b < nk; b++) {
+    fprintf(stderr, "bitgen-bench: hot %s...\n", in[b].k->name);
+    bench_hot_kernel(&r, &r.kernels[b], &in[b], cfg);
+  }
+
+  const size_t layers = layers_opt > 0 ? (size_t)layers_opt : pkg->layers;
+  fprintf(stderr, "bitgen-bench: cold sweep, %zu layers x %zu matrices...\n", layers, pkg->nmatrices);
+  bench_sweep_run(&r, in, layers, cfg);
+
+  for (size_t b = 0; b < nk; b++) free_input(&in[b]);
+  free(in);
+#if BENCH_POOL
+  fprintf(stderr, "bitgen-bench: prefill, N = %d...\n", PREFILL_N);
+  bench_prefill_run(&r, cfg);
+  bitgen_pool_destroy(g_pool);
+  g_pool = NULL;
+#endif
+  bench_clock_estimate(&r.clock, cfg->clock_samples, 0);
+  r.machine.steal_percent = r.machine.others_cpu_percent = -1;
+  if (have_times && bench_cpu_times(&steal1, &busy1, &total1) && total1 > total0) {
+    const double others = (busy1 - busy0) - (bench_self_cpu_s() - self0);
+    const double span = (bench_now_ns() - wall_start) / 1e9;
+    r.machine.steal_percent = 100.0 * (steal1 - steal0) / (total1 - total0);
+    r.machine.others_cpu_percent = span > 0 ? 100.0 * (others > 0 ? others : 0) / span : 0;
+  }
+  r.wall_s = (bench_now_ns() - wall0) / 1e9;
+
+  /* Signs that something else ran: CPU time of other processes during the
+   * run, a dependent-add loop that often ran slower than its best, stolen
+   * time. */
+  {
+    const bench_machine *m = &r.machine;
+    const bench_clock *ck = &r.clock;
+    size_t n = 0;
+    /* The load average lags (it still counts a run that just ended), so it
+     * only speaks when the CPU time of the others could not be measured. */
+    if (m->others_cpu_percent < 0 && m->loadavg_start >= 0.5 * m->ncpu)
+      n += (size_t)snprintf(r.machine.busy + n, sizeof r.machine.busy - n, "load average %.2f at start; ",
+                            m->loadavg_start);
+    if (ck->ghz > 0 && (ck->ghz_median_start < 0.9 * ck->ghz || ck->ghz_median_end < 0.9 * ck->ghz) &&
+        n < sizeof r.machine.busy)
+      n += (size_t)snprintf(r.machine.busy + n, sizeof r.machine.busy - n,
+                            "clock loop medians %.2f/%.2f GHz vs best %.2f (CPU shared); ", ck->ghz_median_start,
+                            ck->ghz_median_end, ck->ghz);
+    if (m->others_cpu_percent > 10 && n < sizeof r.machine.busy)
+      n += (size_t)snprintf(r.machine.busy + n, sizeof r.machine.busy - n,
+                            "other processes used %.0f%% of a CPU during the run; ", m->others_cpu_percent);
+    if (m->steal_percent > 2 && n < sizeof r.machine.busy)
+      n += (size_t)snprintf(r.machine.busy + n, sizeof r.machine.busy - n, "%.1f%% steal time; ", m->steal_percent);
+    if (n >= 2 && n < sizeof r.machine.busy) r.machine.busy[n - 2] = 0;
+  }
+
+  bench_derive(&r);
+  bench_print_table(stdout, &r);
+  int rc = 0;
+  if (bench_write_json(json_path, &r) != 0) {
+    fprintf(stderr, "bitgen-bench: cannot write %s\n", json_path);
+    rc = 1;
+  }
+  if (bench_write_svg(svg_path, &r) != 0) {
+    fprintf(stderr, "bitgen-bench: cannot write %s\n", svg_path);
+    rc = 1;
+  }
+  printf("\nJSON: %s\nSVG:  %s\n", json_path, svg_path);
+  bench_machine_free(&r.machine);
+  return rc;
+}
