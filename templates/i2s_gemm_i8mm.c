@@ -16,7 +16,6 @@
 #include "bitgen_rt.h"
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
-$ local MAIN = NC - NC % d.unroll
 $ local PAIRS = d.rows // 2
 
 #define ZIP1(a, b) vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)))
@@ -75,17 +74,7 @@ $     for i = 0, np - 1 do
       int32x4_t a${p}_${i} = vdupq_n_s32(0);
 $     end
 $   end
-$   if MAIN > 0 then
-      for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-        const uint8_t *wc = wt + c * ${CHUNK};
-$     for u = 0, d.unroll - 1 do
-$       chunk(np, "wc + " .. u * CHUNK, "(c + " .. u .. ") * 128")
-$     end
-      }
-$   end
-$   for c = MAIN, NC - 1 do
-$     chunk(np, "wt + " .. c * CHUNK, c * 128)
-$   end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, np, w, k):gsub("\n$", "")) end })}
 $   -- lanes of a<p>_<i>: (row 2p, token a), (2p, b), (2p+1, a), (2p+1, b)
 $   for tok = 0, nt - 1 do
 $     local i, uzp = tok // 2, tok % 2 == 0 and "vuzp1q_s32" or "vuzp2q_s32"

@@ -19,7 +19,6 @@ $ end
 #include "bitgen_rt.h"
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
-$ local MAIN = NC - NC % d.unroll
 
 void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
     float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);
@@ -72,17 +71,7 @@ $     for i = 0, nt - 1 do
       int32x4_t a${r}_${i} = vdupq_n_s32(0);
 $     end
 $   end
-$   if MAIN > 0 then
-      for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-        const uint8_t *wc = wt + c * ${CHUNK};
-$     for u = 0, d.unroll - 1 do
-$       chunk(nt, "wc + " .. u * CHUNK, "(c + " .. u .. ") * 128")
-$     end
-      }
-$   end
-$   for c = MAIN, NC - 1 do
-$     chunk(nt, "wt + " .. c * CHUNK, c * 128)
-$   end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, nt, w, k):gsub("\n$", "")) end })}
 $   for i = 0, nt - 1 do
       {
         const int32x4_t vxsum = vdupq_n_s32(act[j + ${i}].sum);

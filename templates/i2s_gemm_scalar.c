@@ -9,7 +9,6 @@
 #include "bitgen_rt.h"
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
-$ local MAIN = NC - NC % d.unroll
 
 void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
     float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);
@@ -26,11 +25,11 @@ $ -- one int32 lane per byte position and (row, token): element-wise loops
 $ -- that compilers vectorize; the four products of a byte fit 16 bits
 $ local function chunk(nt, wexpr, koff)
       {
-        const uint8_t *wc = ${wexpr};
+        const uint8_t *wk = ${wexpr};
 $   for r = 0, d.rows - 1 do
 $     for i = 0, nt - 1 do
         for (int p = 0; p < 32; p++) {
-          const int16_t b = wc[${32 * r} + p];
+          const int16_t b = wk[${32 * r} + p];
           const int8_t *x = q${i} + ${koff} + p;
           a${r}_${i}[p] += (int16_t)((b & 3) * x[0] + ((b >> 2) & 3) * x[32] + ((b >> 4) & 3) * x[64] + (b >> 6) * x[96]);
         }
@@ -48,16 +47,7 @@ $     for i = 0, nt - 1 do
       int32_t a${r}_${i}[32] = {0};
 $     end
 $   end
-$   if MAIN > 0 then
-      for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-$     for u = 0, d.unroll - 1 do
-$       chunk(nt, "wt + (c + " .. u .. ") * " .. CHUNK, "(c + " .. u .. ") * 128")
-$     end
-      }
-$   end
-$   for c = MAIN, NC - 1 do
-$     chunk(nt, "wt + " .. c * CHUNK, c * 128)
-$   end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, nt, w, k):gsub("\n$", "")) end })}
 $   for i = 0, nt - 1 do
       {
         const float s = wscale / act[j + ${i}].scale;

@@ -18,7 +18,6 @@ $ end
 #include "bitgen_rt.h"
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
-$ local MAIN = NC - NC % d.unroll
 $ local vnni = d.isa ~= "avx2"
 $ if vnni then
 
@@ -78,21 +77,7 @@ $     for i = 0, nt - 1 do
       __m256i a${r}_${i} = _mm256_setzero_si256();
 $     end
 $   end
-$   if MAIN > 0 then
-      for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-        const uint8_t *wc = wt + c * ${CHUNK};
-$     for u = 0, d.unroll - 1 do
-        {
-$       chunk(nt, "wc + " .. u * CHUNK, "(c + " .. u .. ") * 128")
-        }
-$     end
-      }
-$   end
-$   for c = MAIN, NC - 1 do
-      {
-$     chunk(nt, "wt + " .. c * CHUNK, c * 128)
-      }
-$   end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, nt, w, k):gsub("\n$", "")) end })}
 $   for i = 0, nt - 1 do
       {
         const __m256i vxsum = _mm256_set1_epi32(act[j + ${i}].sum);

@@ -15,7 +15,6 @@ $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
 $ local PAIRS = d.rows // 2
 $ local NT = d.tokens
-$ local MAIN = NC - NC % d.unroll
 
 void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
     float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);
@@ -61,21 +60,7 @@ $     for i = 0, nt - 1 do
       __m512i a${p}_${i} = _mm512_setzero_si512();
 $     end
 $   end
-$   if MAIN > 0 then
-      for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-        const uint8_t *wc = wt + c * ${CHUNK};
-$     for u = 0, d.unroll - 1 do
-        {
-$       chunk(nt, "wc + " .. u * CHUNK, "(c + " .. u .. ") * 128")
-        }
-$     end
-      }
-$   end
-$   for c = MAIN, NC - 1 do
-      {
-$     chunk(nt, "wt + " .. c * CHUNK, c * 128)
-      }
-$   end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, nt, w, k):gsub("\n$", "")) end })}
 $   for i = 0, nt - 1 do
       {
         const __m256i vxsum = _mm256_set1_epi32(act[j + ${i}].sum);

@@ -8,7 +8,6 @@
 #include "bitgen_rt.h"
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
-$ local MAIN = NC - NC % d.unroll
 
 void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
     float *restrict y, size_t t0, size_t t1);
@@ -27,27 +26,18 @@ $ for i = 0, d.rows - 1 do
 $ end
 $ local function chunk(wexpr, qexpr)
     {
-      const uint8_t *wc = ${wexpr};
-      const int8_t *qc = ${qexpr};
+      const uint8_t *wk = ${wexpr};
+      const int8_t *qk = ${qexpr};
 $   for i = 0, d.rows - 1 do
       for (int p = 0; p < 32; p++) {
-        const int16_t b = wc[${32 * i} + p];
-        a${i}[p] += (int16_t)((b & 3) * qc[p] + ((b >> 2) & 3) * qc[p + 32] + ((b >> 4) & 3) * qc[p + 64] +
-                              (b >> 6) * qc[p + 96]);
+        const int16_t b = wk[${32 * i} + p];
+        a${i}[p] += (int16_t)((b & 3) * qk[p] + ((b >> 2) & 3) * qk[p + 32] + ((b >> 4) & 3) * qk[p + 64] +
+                              (b >> 6) * qk[p + 96]);
       }
 $   end
     }
 $ end
-$ if MAIN > 0 then
-    for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-$   for u = 0, d.unroll - 1 do
-$     chunk("wt + (c + " .. u .. ") * " .. CHUNK, "q + (c + " .. u .. ") * 128")
-$   end
-    }
-$ end
-$ for c = MAIN, NC - 1 do
-$   chunk("wt + " .. c * CHUNK, "q + " .. c * 128)
-$ end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, w, "q + " .. k):gsub("\n$", "")) end })}
 $ for i = 0, d.rows - 1 do
 $   if d.M % d.rows ~= 0 and i > 0 then
     if (row0 + ${i} < ${d.M})

@@ -15,7 +15,6 @@
 #include "bitgen_rt.h"
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
-$ local MAIN = NC - NC % d.unroll
 
 void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
     float *restrict y, size_t t0, size_t t1);
@@ -39,18 +38,7 @@ $   for i = 0, d.rows - 1 do
 $   end
     }
 $ end
-$ if MAIN > 0 then
-    for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-      const uint8_t *wc = wt + c * ${CHUNK};
-      const int8_t *qc = q + c * 128;
-$   for u = 0, d.unroll - 1 do
-$     chunk("wc + " .. u * CHUNK, "qc + " .. u * 128)
-$   end
-    }
-$ end
-$ for c = MAIN, NC - 1 do
-$   chunk("wt + " .. c * CHUNK, "q + " .. c * 128)
-$ end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, w, "q + " .. k):gsub("\n$", "")) end })}
 $ for i = 0, d.rows - 1 do
 $   if d.M % d.rows ~= 0 and i > 0 then
     if (row0 + ${i} < ${d.M})

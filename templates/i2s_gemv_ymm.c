@@ -16,7 +16,6 @@ $ end
 #include "bitgen_rt.h"
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
-$ local MAIN = NC - NC % d.unroll
 $ local PF = 4096
 $ local vnni = d.isa ~= "avx2"
 $ if vnni then
@@ -68,23 +67,15 @@ $     end
 $   end
     }
 $ end
-$ if MAIN > 0 then
-    for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-      const uint8_t *wc = wt + c * ${CHUNK};
-      const int8_t *qc = q + c * 128;
+$ -- software prefetch ${PF} bytes ahead of each row's stream, per step
+$ local function prefetch()
 $   for u = 0, d.unroll - 1 do
 $     for line = 0, d.rows * 32 - 1, 64 do
       _mm_prefetch((const char *)(wc + ${PF + u * CHUNK + line}), _MM_HINT_T0);
 $     end
 $   end
-$   for u = 0, d.unroll - 1 do
-$     chunk("wc + " .. u * CHUNK, "qc + " .. u * 128)
-$   end
-    }
 $ end
-$ for c = MAIN, NC - 1 do
-$   chunk("wt + " .. c * CHUNK, "q + " .. c * 128)
-$ end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, w, "q + " .. k):gsub("\n$", "")) end, head = function() return (capture(prefetch):gsub("\n$", "")) end })}
 $ local rowvec = {}
 $ for i = 0, d.rows - 1 do rowvec[#rowvec + 1] = "a" .. i end
 ${include("store_rows_ymm.inc", { vecs = rowvec, xsum = "vxsum", scale = "vscale", ybase = "y + row0" })}

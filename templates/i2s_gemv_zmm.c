@@ -14,7 +14,6 @@
 $ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
 $ local PAIRS = d.rows // 2
-$ local MAIN = NC - NC % d.unroll
 $ local PF = 4096
 $ local function fields(fn) for f = 0, 3 do fn(f) end end
 
@@ -48,23 +47,15 @@ $     end)
 $   end
     }
 $ end
-$ if MAIN > 0 then
-    for (size_t c = 0; c < ${MAIN}; c += ${d.unroll}) {
-      const uint8_t *wc = wt + c * ${CHUNK};
-      const int8_t *qc = q + c * 128;
+$ -- software prefetch ${PF} bytes ahead of each row's stream, per step
+$ local function prefetch()
 $   for u = 0, d.unroll - 1 do
 $     for line = 0, d.rows * 32 - 1, 64 do
       _mm_prefetch((const char *)(wc + ${PF + u * CHUNK + line}), _MM_HINT_T0);
 $     end
 $   end
-$   for u = 0, d.unroll - 1 do
-$     chunk("wc + " .. u * CHUNK, "qc + " .. u * 128)
-$   end
-    }
 $ end
-$ for c = MAIN, NC - 1 do
-$   chunk("wt + " .. c * CHUNK, "q + " .. c * 128)
-$ end
+${include("k_loop.inc", { chunk = function(w, k) return (capture(chunk, w, "q + " .. k):gsub("\n$", "")) end, head = function() return (capture(prefetch):gsub("\n$", "")) end })}
     /* fields back to one sum per lane: exact, as field f is a multiple of 4^f */
 $ for j = 0, PAIRS - 1 do
     const __m512i s${j} = _mm512_add_epi32(_mm512_add_epi32(a${j}_0, _mm512_srai_epi32(a${j}_1, 2)),
