@@ -649,7 +649,7 @@ int main(int argc, char **argv) {
       bench_skip *s = &r.not_benched[r.nnot_benched++];
       snprintf(s->name, sizeof s->name, "%s", k->name);
       snprintf(s->isa, sizeof s->isa, "%s", k->op);
-      snprintf(s->reason, sizeof s->reason, "op %s: bitgen-bench measures GEMV (one token) only", k->op);
+      snprintf(s->reason, sizeof s->reason, "op %s: hot and cold rows are GEMV (one token); GEMM is in the prefill table", k->op);
     }
   }
   if (r.nkernels == 0) die("the package has no GEMV kernels");

@@ -23,4 +23,5 @@ bench_dir="$pkg/build/bench"
 mkdir -p "$bench_dir"
 cc -std=c11 -O2 -I"$pkg" -DBITGEN_PKG_HEADER="\"$model.h\"" -DBITGEN_PKG_PREFIX="$model" \
   bench/*.c "$pkg/build/lib$model.a" -lpthread -lm -o "$bench_dir/bitgen-bench"
-(cd "$bench_dir" && ./bitgen-bench --hugepages --json bench-results.json --svg bench-results.svg "$@")
+bench_dir=$(cd "$bench_dir" && pwd)
+(cd "$bench_dir" && ./bitgen-bench --hugepages --json "$bench_dir/bench-results.json" --svg "$bench_dir/bench-results.svg" "$@")
