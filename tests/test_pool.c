@@ -24,41 +24,7 @@
 #include "bitgen_pool.h"
 #include "bitgen_rt.h"
 
-/* ---- bookkeeping ------------------------------------------------------- */
-static const char *cur_group;
-static long n_checks, n_failed, g_checks, g_failed, groups_failed;
-
-static void begin(const char *name) {
-  cur_group = name;
-  g_checks = g_failed = 0;
-}
-
-static void end(void) {
-  printf("%-4s %-30s %ld checks", g_failed ? "FAIL" : "ok", cur_group, g_checks);
-  if (g_failed) printf(", %ld failed", g_failed);
-  printf("\n");
-  fflush(stdout);
-  n_checks += g_checks;
-  n_failed += g_failed;
-  if (g_failed) groups_failed++;
-}
-
-static int check_line(int ok, int line, const char *fmt, ...) {
-  g_checks++;
-  if (!ok) {
-    if (g_failed < 10) {
-      va_list ap;
-      printf("     line %d: ", line);
-      va_start(ap, fmt);
-      vprintf(fmt, ap);
-      va_end(ap);
-      printf("\n");
-    }
-    g_failed++;
-  }
-  return ok;
-}
-#define CHECK(cond, ...) check_line((cond) != 0, __LINE__, __VA_ARGS__)
+#include "check.h"
 
 static double now_s(void) {
   struct timespec ts;
@@ -124,7 +90,7 @@ static void test_exactly_once(void) {
   static count_ctx c;
   size_t t, k, rep;
   char what[64];
-  begin("every index exactly once");
+  group_begin("every index exactly once");
   for (k = 0; k < sizeof ns / sizeof ns[0]; k++) run_and_count(NULL, ns[k], &c, "NULL pool");
   for (t = 0; t < N_THREAD_COUNTS; t++) {
     bitgen_pool *pool = NULL;
@@ -141,7 +107,7 @@ static void test_exactly_once(void) {
     }
     bitgen_pool_destroy(pool);
   }
-  end();
+  group_end();
 }
 
 /* ---- the caller takes part ------------------------------------------------- */
@@ -186,7 +152,7 @@ static void self_fn(void *p, size_t i) {
 static void test_caller_participates(void) {
   static const size_t ts[] = {2, 3, 8};
   size_t t, rep, i, j;
-  begin("caller participates");
+  group_begin("caller participates");
   for (t = 0; t < sizeof ts / sizeof ts[0]; t++) {
     bitgen_pool *pool = NULL;
     if (!CHECK(bitgen_pool_create(ts[t], &pool) == BITGEN_OK, "create(%zu)", ts[t])) continue;
@@ -232,7 +198,7 @@ static void test_caller_participates(void) {
     bitgen_pool_destroy(one);
     bitgen_pool_destroy(eight);
   }
-  end();
+  group_end();
 }
 
 /* ---- nested calls run inline ----------------------------------------------- */
@@ -299,7 +265,7 @@ static void cross_outer_fn(void *p, size_t i) {
 static void test_nested(void) {
   static nest_ctx n;
   size_t t, i, j, rep;
-  begin("nested calls run inline");
+  group_begin("nested calls run inline");
   for (t = 0; t < N_THREAD_COUNTS; t++) {
     bitgen_pool *pool = NULL;
     if (!CHECK(bitgen_pool_create(thread_counts[t], &pool) == BITGEN_OK, "create")) continue;
@@ -335,7 +301,7 @@ static void test_nested(void) {
     bitgen_pool_destroy(a);
     bitgen_pool_destroy(b);
   }
-  end();
+  group_end();
 }
 
 /* ---- concurrent callers on one pool ---------------------------------------- */
@@ -388,7 +354,7 @@ static void test_concurrent(void) {
   static const size_t ts[] = {1, 3, 8};
   size_t t;
   int k;
-  begin("concurrent callers, one pool");
+  group_begin("concurrent callers, one pool");
   for (t = 0; t < sizeof ts / sizeof ts[0]; t++) {
     bitgen_pool *pool = NULL;
     pthread_t th[CALLERS];
@@ -414,14 +380,14 @@ static void test_concurrent(void) {
           ts[t]);
     bitgen_pool_destroy(pool);
   }
-  end();
+  group_end();
 }
 
 /* ---- lifecycle ----------------------------------------------------------------- */
 static void test_create_destroy(void) {
   static count_ctx c;
   int iter;
-  begin("create/destroy loop");
+  group_begin("create/destroy loop");
   for (iter = 0; iter < 120; iter++) {
     bitgen_pool *pool = NULL;
     size_t nt = thread_counts[iter % N_THREAD_COUNTS];
@@ -437,7 +403,7 @@ static void test_create_destroy(void) {
   }
   bitgen_pool_destroy(NULL);
   CHECK(1, "destroy(NULL)");
-  end();
+  group_end();
 }
 
 /* ---- default pool ------------------------------------------------------------- */
@@ -451,7 +417,7 @@ static void test_default(void) {
   bitgen_pool *d[4];
   pthread_t th[4];
   int k, started[4];
-  begin("default pool");
+  group_begin("default pool");
   /* First use from several threads at once: one pool. */
   for (k = 0; k < 4; k++) started[k] = pthread_create(&th[k], NULL, get_default, &d[k]) == 0;
   for (k = 0; k < 4; k++)
@@ -466,7 +432,7 @@ static void test_default(void) {
         bitgen_pool_threads(bitgen_pool_default()), online());
   run_and_count(bitgen_pool_default(), 1000, &c, "default pool");
   run_and_count(bitgen_pool_default(), 2, &c, "default pool");
-  end();
+  group_end();
 }
 
 /* ---- errors and edge values ------------------------------------------------------ */
@@ -474,7 +440,7 @@ static void test_errors(void) {
   static count_ctx c;
   bitgen_pool *pool = (bitgen_pool *)&pool; /* must be overwritten */
   int st;
-  begin("error codes");
+  group_begin("error codes");
   CHECK(bitgen_pool_create(1, NULL) == BITGEN_E_NULL, "create(out NULL)");
   CHECK(bitgen_pool_create(0, NULL) == BITGEN_E_NULL, "create(0, out NULL)");
   st = bitgen_pool_create(BITGEN_POOL_MAX_THREADS + 1, &pool);
@@ -501,7 +467,7 @@ static void test_errors(void) {
     run_and_count(pool, 3, &c, "64 threads");
     bitgen_pool_destroy(pool);
   }
-  end();
+  group_end();
 }
 
 /* ---- idle workers sleep -------------------------------------------------------------- */
@@ -515,7 +481,7 @@ static void test_idle(void) {
   static count_ctx c;
   static const size_t ts[] = {2, 8};
   size_t t;
-  begin("idle workers sleep");
+  group_begin("idle workers sleep");
   for (t = 0; t < sizeof ts / sizeof ts[0]; t++) {
     bitgen_pool *pool = NULL;
     double c0, used;
@@ -529,7 +495,7 @@ static void test_idle(void) {
     run_and_count(pool, 64, &c, "after idling");
     bitgen_pool_destroy(pool);
   }
-  end();
+  group_end();
 }
 
 /* ---- fork: a child cannot use the parent's workers -------------------------------- */
@@ -574,17 +540,17 @@ static void test_fork(void) {
   busy_arg b;
   pthread_t th;
   int rep;
-  begin("fork");
+  group_begin("fork");
   (void)bitgen_pool_default(); /* exists before the fork */
   if (!CHECK(bitgen_pool_create(3, &pool) == BITGEN_OK, "create")) {
-    end();
+    group_end();
     return;
   }
   b.pool = pool;
   atomic_init(&b.stop, 0);
   if (!CHECK(pthread_create(&th, NULL, keep_busy, &b) == 0, "pthread_create")) {
     bitgen_pool_destroy(pool);
-    end();
+    group_end();
     return;
   }
   for (rep = 0; rep < 5; rep++) {
@@ -613,7 +579,7 @@ static void test_fork(void) {
   atomic_store(&b.stop, 1);
   pthread_join(th, NULL);
   bitgen_pool_destroy(pool);
-  end();
+  group_end();
 }
 
 /* ---- long tasks: the caller sleeps while workers finish -------------------------- */
@@ -629,7 +595,7 @@ static void slow_fn(void *p, size_t i) {
 
 static void test_long_tasks(void) {
   size_t t, i, rep;
-  begin("long tasks");
+  group_begin("long tasks");
   for (t = 1; t < N_THREAD_COUNTS; t++) {
     bitgen_pool *pool = NULL;
     if (!CHECK(bitgen_pool_create(thread_counts[t], &pool) == BITGEN_OK, "create")) continue;
@@ -644,7 +610,7 @@ static void test_long_tasks(void) {
     }
     bitgen_pool_destroy(pool);
   }
-  end();
+  group_end();
 }
 
 /* ---- deterministic reduction ------------------------------------------------- */
@@ -682,7 +648,7 @@ static void test_reduction(void) {
   uint32_t seed = 42;
   size_t i, t, rep;
   float ref_total;
-  begin("deterministic reduction");
+  group_begin("deterministic reduction");
   for (i = 0; i < RED_LEN; i++) {
     seed = seed * 1664525u + 1013904223u;
     x[i] = (float)((int32_t)(seed >> 8) - (1 << 23)) / (float)(1 << 20);
@@ -721,7 +687,7 @@ static void test_reduction(void) {
     }
     if (t < N_THREAD_COUNTS) bitgen_pool_destroy(pool);
   }
-  end();
+  group_end();
 }
 
 /* ---- latency --------------------------------------------------------------------- */
@@ -846,7 +812,5 @@ int main(int argc, char **argv) {
   test_fork();
   test_idle();
   bench(full_bench);
-  printf("%s: %ld checks, %ld failed, %ld group(s) failed\n", n_failed ? "FAIL" : "PASS", n_checks,
-         n_failed, groups_failed);
-  return n_failed ? 1 : 0;
+  return check_summary();
 }

@@ -20,41 +20,7 @@
 #include "bitgen_rt.h"
 #include "quant_internal.h"
 
-/* ---- check bookkeeping ------------------------------------------------ */
-static const char *group_name;
-static long group_checks, group_failed, total_checks, total_failed, groups_failed;
-
-static void group_begin(const char *name) {
-  group_name = name;
-  group_checks = group_failed = 0;
-}
-
-static void group_end(void) {
-  printf("%-4s %-28s %ld checks", group_failed ? "FAIL" : "ok", group_name, group_checks);
-  if (group_failed) printf(", %ld failed", group_failed);
-  printf("\n");
-  total_checks += group_checks;
-  total_failed += group_failed;
-  groups_failed += group_failed != 0;
-}
-
-/* Records one check; prints the first few failures of a group. */
-static int check_at(int ok, int line, const char *fmt, ...) {
-  group_checks++;
-  if (!ok) {
-    if (group_failed < 8) {
-      va_list ap;
-      printf("     line %d: ", line);
-      va_start(ap, fmt);
-      vprintf(fmt, ap);
-      va_end(ap);
-      printf("\n");
-    }
-    group_failed++;
-  }
-  return ok;
-}
-#define CHECK(cond, ...) check_at((cond) != 0, __LINE__, __VA_ARGS__)
+#include "check.h"
 #define CHECK_ST(call, want)                                                     \
   do {                                                                           \
     int st_ = (call);                                                            \
@@ -893,7 +859,5 @@ int main(void) {
   test_quant_vector();
   test_quant_errors();
   test_ref();
-  printf("%s: %ld checks, %ld failed, %ld group(s) failed\n", total_failed ? "FAIL" : "PASS",
-         total_checks, total_failed, groups_failed);
-  return total_failed ? 1 : 0;
+  return check_summary();
 }
