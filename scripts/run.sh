@@ -22,6 +22,7 @@ echo "== bench"
 bench_dir="$pkg/build/bench"
 mkdir -p "$bench_dir"
 cc -std=c11 -O2 -I"$pkg" -DBITGEN_PKG_HEADER="\"$model.h\"" -DBITGEN_PKG_PREFIX="$model" \
+  -DBITGEN_BENCH_CFLAGS="\"cc -std=c11 -O2 (baseline ISA); kernels: the package's meson.build, per-ISA flags\"" \
   bench/*.c "$pkg/build/lib$model.a" -lpthread -lm -o "$bench_dir/bitgen-bench"
 bench_dir=$(cd "$bench_dir" && pwd)
 (cd "$bench_dir" && ./bitgen-bench --hugepages --json "$bench_dir/bench-results.json" --svg "$bench_dir/bench-results.svg" "$@")
