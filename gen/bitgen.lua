@@ -40,7 +40,8 @@ local USAGE = {
 usage: bitgen <command> [options]
 
 commands:
-  generate SPEC -o DIR [--isa LIST]   write the C package for SPEC into DIR
+  generate SPEC [-o DIR] [--isa LIST] write the C package for SPEC into DIR
+                                      (default: out/<spec name>)
   check SPEC [--isa LIST]             validate SPEC only
   list SPEC [--isa LIST]              one line per kernel variant: name and parameters
   --version                           print the version
@@ -49,12 +50,13 @@ commands:
 A spec is a Lua file returning a table (see specs/). LIST is a comma-separated
 list of ISAs (scalar is always included).]],
   generate = [[
-usage: bitgen generate SPEC -o DIR [--isa LIST]
+usage: bitgen generate SPEC [-o DIR] [--isa LIST]
 
 Writes the package (public header, kernels per ISA, dispatch.c, api.c, runtime,
 meson.build) into DIR.  Output is assembled beside DIR and moved into place
 only when complete; a bad spec writes nothing.  Files whose content did not
-change are not rewritten.  --isa overrides the spec's ISA list.]],
+change are not rewritten.  --isa overrides the spec's ISA list.  Without -o,
+DIR is out/<spec file name without .lua> under the current directory.]],
   check = [[
 usage: bitgen check SPEC [--isa LIST]
 
@@ -70,7 +72,7 @@ tokens, K unroll (chunks of 128), pack rows, C symbol.]],
 local function out(s) io.stdout:write(s, "\n") end
 local function err(s) io.stderr:write(s, "\n") end
 
-local function parse(args, want_out)
+local function parse(args)
   local o = {}
   local i = 1
   while i <= #args do
@@ -98,7 +100,6 @@ local function parse(args, want_out)
   end
   if o.help then return o end
   if not o.spec then return nil, "missing SPEC" end
-  if want_out and not o.out then return nil, "missing -o DIR" end
   return o
 end
 
@@ -144,6 +145,11 @@ end
 function commands.generate(o)
   local s, e = load_spec(o.spec, o.isa)
   if not s then err(e) return 1 end
+  if not o.out then -- the default: out/<spec name> under the current directory
+    local ok, merr = host.mkdir("out")
+    if not ok then err("bitgen: " .. tostring(merr)) return 1 end
+    o.out = "out/" .. basename(o.spec):gsub("%.lua$", "")
+  end
   local plan = kernels.plan(s)
   local ok, files = pcall(package_mod.render, host, plan, basename(o.spec))
   if not ok then err("bitgen: " .. tostring(files)) return 1 end
@@ -202,7 +208,7 @@ local function main(args)
   local rest = {}
   for i = 2, #args do rest[#rest + 1] = args[i] end
   if name == "manifest" then return fn() end
-  local o, perr = parse(rest, name == "generate")
+  local o, perr = parse(rest)
   if not o then
     err("bitgen " .. cmd .. ": " .. perr .. "\n\n" .. (USAGE[name] or USAGE.main))
     return 2

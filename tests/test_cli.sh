@@ -4,8 +4,8 @@
 # rewritten only when changed, stale files removed.
 # usage: test_cli.sh BITGEN SOURCE_ROOT
 set -u
-bitgen=$1
-root=$2
+bitgen=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+root=$(cd "$2" && pwd)
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0
@@ -21,7 +21,10 @@ for c in generate check list; do
 done
 check '"$bitgen" --help | grep -q "commands:"' "--help"
 "$bitgen" frobnicate >/dev/null 2>&1; check '[ $? -eq 2 ]' "unknown command exits 2"
-"$bitgen" generate "$root/specs/bitnet-b1.58-2b-4t.lua" >/dev/null 2>&1; check '[ $? -eq 2 ]' "generate without -o exits 2"
+(cd "$work" && "$bitgen" generate "$root/specs/bitnet-b1.58-2b-4t.lua" >/dev/null 2>&1)
+check '[ -f "$work/out/bitnet-b1.58-2b-4t/bitgen_bitnet_b1_58_2b_4t.h" ]' "generate without -o writes out/<spec name>"
+rm -rf "$work/out"
+"$bitgen" generate >/dev/null 2>&1; check '[ $? -eq 2 ]' "generate without SPEC exits 2"
 "$bitgen" check "$work/no-such.lua" >/dev/null 2>&1; check '[ $? -ne 0 ]' "missing spec file"
 
 # --- every shipped spec is valid and lists its variants -------------------
