@@ -53,6 +53,23 @@ function M.isa_rows(plan)
   return rows
 end
 
+-- The C prototype of a kernel variant (bitgen_gemv_fn / bitgen_gemm_fn).
+local function signature(v)
+  if v.op == "gemv" then
+    return "void " .. v.symbol .. "(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,\n" ..
+      "    float *restrict y, size_t t0, size_t t1)"
+  end
+  return "void " .. v.symbol .. "(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, " ..
+    "float wscale,\n    float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1)"
+end
+
+-- Where the packed bytes of the kernel row tile starting at row0 begin: the
+-- layout of runtime/bitgen_rt.h (pack tiles of prows rows, K/128 chunks of
+-- prows x 32 bytes each), written once for every template.
+local function tile_start(d)
+  return string.format("w + (row0 / %d) * %d + (row0 %% %d) * 32", d.prows, d.K // 128 * d.prows * 32, d.prows)
+end
+
 -- Returns an ordered list of {name, text}.
 function M.render(host, plan, spec_name)
   local spec, P = plan.spec, plan.prefix
@@ -61,7 +78,8 @@ function M.render(host, plan, spec_name)
   local base = {
     spec = spec, plan = plan, P = P, GUARD = P:upper() .. "_H", version = VERSION, spec_name = spec_name,
     isa_names = table.concat(names, ", "), align = 64, features = feature_expr, list = meson_list,
-    runtime_sources = M.runtime_sources(), isa_rows = M.isa_rows(plan),
+    runtime_sources = M.runtime_sources(), isa_rows = M.isa_rows(plan), signature = signature,
+    tile_start = tile_start,
   }
   local cache = {}
   local function render(name, extra)

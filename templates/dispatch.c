@@ -32,11 +32,7 @@ $   end
 $ end
 $ for _, k in ipairs(plan.kernels) do
 $   for _, v in ipairs(k.variants) do
-$     if k.op == "gemv" then
-$       guarded(v, "void " .. v.symbol .. "(const uint8_t *w, const int8_t *q, int32_t xsum, float scale, float *y, size_t t0, size_t t1);")
-$     else
-$       guarded(v, "void " .. v.symbol .. "(const uint8_t *w, const int8_t *q, const bitgen_act *act, float wscale, float *y,\n    size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);")
-$     end
+$     guarded(v, signature(v) .. ";")
 $   end
 $ end
 

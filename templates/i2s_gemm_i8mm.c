@@ -14,25 +14,21 @@
 #include <stdint.h>
 
 #include "bitgen_rt.h"
-$ local NC = d.K // 128
-$ local CHUNK = d.prows * 32
 $ local PAIRS = d.rows // 2
 
 #define ZIP1(a, b) vreinterpretq_s8_s64(vzip1q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)))
 #define ZIP2(a, b) vreinterpretq_s8_s64(vzip2q_s64(vreinterpretq_s64_s8(a), vreinterpretq_s64_s8(b)))
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
-    float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
-    float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1) {
+${signature(d)} {
   const uint8x16_t m = vdupq_n_u8(0x03);
 $ if d.N > 0 then
   (void)n0, (void)n1; /* specialized: always tokens [0, ${d.N}) */
 $ end
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
 $ local function field(load, f)
 $   if f == 0 then return "vreinterpretq_s8_u8(vandq_u8(" .. load .. ", m))" end
 $   if f == 3 then return "vreinterpretq_s8_u8(vshrq_n_u8(" .. load .. ", 6))" end

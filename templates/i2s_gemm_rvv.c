@@ -23,18 +23,16 @@ $ local FLUSH = 15
   __riscv_vreinterpret_v_u8m1_i8m1(__riscv_vand_vx_u8m1( \
       __riscv_vsrl_vv_u8m1(__riscv_vrgather_vv_u8m1(__riscv_vle8_v_u8m1((p), wl), idx, step), sh, step), 3, step))
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
-    float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
-    float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1) {
+${signature(d)} {
 ${include("vla_setup_rvv.inc")}
 $ if d.N > 0 then
   (void)n0, (void)n1; /* specialized: always tokens [0, ${d.N}) */
 $ end
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
 $ local function chunk(nt, wexpr, koff)
         for (size_t o = 0; o < 128; o += step) {
           const vuint8m1_t sh = __riscv_vsll_vx_u8m1(

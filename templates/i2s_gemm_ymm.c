@@ -16,8 +16,6 @@ $ end
 #include <stdint.h>
 
 #include "bitgen_rt.h"
-$ local NC = d.K // 128
-$ local CHUNK = d.prows * 32
 $ local vnni = d.isa ~= "avx2"
 $ if vnni then
 
@@ -28,11 +26,9 @@ $ if vnni then
 #endif
 $ end
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
-    float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, const bitgen_act *restrict act, float wscale,
-    float *restrict y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1) {
+${signature(d)} {
   const __m256i m = _mm256_set1_epi8(0x03);
 $ if not vnni then
   const __m256i ones = _mm256_set1_epi16(1);
@@ -42,7 +38,7 @@ $ if d.N > 0 then
 $ end
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
 $ local function chunk(nt, wexpr, koff)
 $   for f = 0, 3 do
 $     for r = 0, d.rows - 1 do

@@ -16,20 +16,16 @@ $ end
 #include <stdint.h>
 
 #include "bitgen_rt.h"
-$ local NC = d.K // 128
-$ local CHUNK = d.prows * 32
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1) {
+${signature(d)} {
   const uint8x16_t m = vdupq_n_u8(0x03);
   const int32x4_t vxsum = vdupq_n_s32(xsum);
   const float32x4_t vscale = vdupq_n_f32(scale);
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
 $ for i = 0, d.rows - 1 do
     int32x4_t a${i} = vdupq_n_s32(0);
 $ end

@@ -23,15 +23,13 @@ $ local FLUSH = 15
   __riscv_vreinterpret_v_u8m1_i8m1(__riscv_vand_vx_u8m1( \
       __riscv_vsrl_vv_u8m1(__riscv_vrgather_vv_u8m1(__riscv_vle8_v_u8m1((p), wl), idx, step), sh, step), 3, step))
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1) {
+${signature(d)} {
 ${include("vla_setup_rvv.inc")}
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
 $ for i = 0, d.rows - 1 do
     int32_t s${i} = 0;
     vint16m2_t a${i} = __riscv_vmv_v_x_i16m2(0, step);

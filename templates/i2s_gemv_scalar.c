@@ -6,17 +6,13 @@
 #include <stdint.h>
 
 #include "bitgen_rt.h"
-$ local NC = d.K // 128
-$ local CHUNK = d.prows * 32
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1) {
+${signature(d)} {
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
     /* one int32 lane per byte position: the p loop below is plain
      * element-wise arithmetic that compilers vectorize with baseline SIMD;
      * the four products of a byte sum to at most 4*2*128 in magnitude, so

@@ -13,18 +13,14 @@
 #include <stdint.h>
 
 #include "bitgen_rt.h"
-$ local NC = d.K // 128
-$ local CHUNK = d.prows * 32
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1) {
+${signature(d)} {
 ${include("vla_setup_sve.inc")}
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
 $ for i = 0, d.rows - 1 do
     svint32_t a${i} = svdup_n_s32(0);
 $ end

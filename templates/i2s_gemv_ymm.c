@@ -14,7 +14,6 @@ $ end
 #include <stdint.h>
 
 #include "bitgen_rt.h"
-$ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
 $ local PF = 4096
 $ local vnni = d.isa ~= "avx2"
@@ -27,11 +26,9 @@ $ if vnni then
 #endif
 $ end
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1) {
+${signature(d)} {
   const __m256i m = _mm256_set1_epi8(0x03);
 $ if not vnni then
   const __m256i ones = _mm256_set1_epi16(1);
@@ -40,7 +37,7 @@ $ end
   const __m256 vscale = _mm256_set1_ps(scale);
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
 $ for i = 0, d.rows - 1 do
     __m256i a${i} = _mm256_setzero_si256();
 $ end

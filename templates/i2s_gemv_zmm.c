@@ -11,24 +11,21 @@
 #include <stdint.h>
 
 #include "bitgen_rt.h"
-$ local NC = d.K // 128
 $ local CHUNK = d.prows * 32
 $ local PAIRS = d.rows // 2
 $ local PF = 4096
 $ local function fields(fn) for f = 0, 3 do fn(f) end end
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1);
+${signature(d)};
 
-void ${d.symbol}(const uint8_t *restrict w, const int8_t *restrict q, int32_t xsum, float scale,
-    float *restrict y, size_t t0, size_t t1) {
+${signature(d)} {
   const __m512i m0 = _mm512_set1_epi8(0x03), m1 = _mm512_set1_epi8(0x0C);
   const __m512i m2 = _mm512_set1_epi8(0x30), m3 = _mm512_set1_epi8((char)0xC0);
   const __m256i vxsum = _mm256_set1_epi32(xsum);
   const __m256 vscale = _mm256_set1_ps(scale);
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
-    const uint8_t *wt = w + (row0 / ${d.prows}) * ${NC * CHUNK} + (row0 % ${d.prows}) * 32;
+    const uint8_t *wt = ${tile_start(d)};
 $ for j = 0, PAIRS - 1 do
     __m512i a${j}_0 = _mm512_setzero_si512(), a${j}_1 = _mm512_setzero_si512();
     __m512i a${j}_2 = _mm512_setzero_si512(), a${j}_3 = _mm512_setzero_si512();
