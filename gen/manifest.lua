@@ -5,7 +5,7 @@ return {
   lua = { "bitgen", "manifest", "isa", "formats", "srcpos", "spec", "kernels", "template", "pkg" },
   templates = {
     "i2s_gemv_scalar.c", "i2s_gemv_ymm.c", "i2s_gemv_zmm.c", "store_rows_ymm.inc",
-    "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc", "k_loop.inc",
+    "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc", "k_loop.inc", "ymm_dpbusd.inc",
     "i2s_gemv_neon.c", "i2s_gemm_neon.c", "i2s_gemm_i8mm.c", "store_rows_neon.inc",
     "i2s_gemv_sve.c", "i2s_gemm_sve.c", "vla_setup_sve.inc", "i2s_gemv_rvv.c", "i2s_gemm_rvv.c", "vla_setup_rvv.inc",
     "package.h", "dispatch.c", "api.c", "verify_main.c", "package_meson.build", "meson_options.txt",

@@ -19,11 +19,7 @@ $ end
 $ local vnni = d.isa ~= "avx2"
 $ if vnni then
 
-#if defined(__AVXVNNI__)
-#define BG_DPBUSD(acc, u, s) _mm256_dpbusd_avx_epi32(acc, u, s)
-#else /* emulation build: the EVEX encoding of the same instruction (AVX512VL+VNNI) */
-#define BG_DPBUSD(acc, u, s) _mm256_dpbusd_epi32(acc, u, s)
-#endif
+${include("ymm_dpbusd.inc")}
 $ end
 
 ${signature(d)};
