@@ -9,7 +9,9 @@
  * Measures, in one run:
  *   - clock estimate and read-bandwidth probes (L2, LLC, DRAM 1 thread and
  *     all threads), see probe.c;
- *   - the activation quantizer per distinct K;
+ *   - the activation quantizer per distinct K (the format's: i2s
+ *     bitgen_quantize, block formats bitgen_quantize_blocks, tl
+ *     bitgen_quantize + bitgen_tl_tables);
  *   - hot GEMV: each kernel x each ISA variant this CPU runs, on one
  *     cache-resident matrix, with and without quantizing the token;
  *   - cold sweep: every matrix of every layer in its own buffer, one GEMV
@@ -95,7 +97,9 @@ static float rng_float(void) { /* roughly normal, with a few large values */
  * Two generations of the runtime are supported: the first has one GEMV
  * kernel per matrix shape (bitgen_variant.fn, bitgen_matrix.kernel); the
  * second adds GEMM kernels, shapes and a thread pool (bitgen_pool.h,
- * included by bitgen_rt.h, whose guard tells them apart). */
+ * included by bitgen_rt.h, whose guard tells them apart).  A runtime with
+ * bitgen_fmt.h also has the formats beside i2s: their variants have `run`
+ * (bitgen_kfn, GEMV and GEMM alike) instead of gemv/gemm. */
 #if defined(BITGEN_POOL_H)
 #define BENCH_POOL 1
 #define VARIANT_GEMV(v) ((v)->gemv)
@@ -106,32 +110,188 @@ static bitgen_pool *g_pool; /* all cores, for the threads > 1 runs */
 #define VARIANT_GEMV(v) ((v)->fn)
 #define MATRIX_GEMV_KERNEL(pkg, j) ((pkg)->matrices[j].kernel)
 #endif
+#if defined(BITGEN_FMT_H)
+#define BENCH_FMT 1
+static const bitgen_format *g_fmt; /* the package's format */
+static int g_run;                  /* its kernels are called through v->run (kinds BLOCK, TL) */
+#define KIND_IS(k) (g_fmt->kind == BITGEN_KIND_##k)
+#else
+#define BENCH_FMT 0
+#define g_run 0
+#define KIND_IS(k) (BITGEN_KIND_##k == 0) /* i2s only */
+enum { BITGEN_KIND_I2S = 0, BITGEN_KIND_BLOCK, BITGEN_KIND_TL };
+#endif
 
 static int is_gemv(const bitgen_kernel *k) {
   return strcmp(k->op, "gemv") == 0;
 }
 
+/* The function a variant is called through for its op (GEMV or GEMM). */
+static int has_fn(const bitgen_variant *v, int gemm) {
+#if BENCH_FMT
+  if (g_run) return v->run != NULL;
+#endif
+#if BENCH_POOL
+  if (gemm) return v->gemm != NULL;
+#endif
+  (void)gemm;
+  return VARIANT_GEMV(v) != NULL;
+}
+
 static int runnable(const bitgen_variant *v, uint32_t cpu) {
-  return (v->features & cpu) == v->features && VARIANT_GEMV(v) != NULL;
+  return (v->features & cpu) == v->features && has_fn(v, 0);
 }
 
 static size_t g_prows;
+
+/* ---- the format: packed size, packer, activations --------------------------------------- */
+static size_t fmt_packed_size(size_t M, size_t K, size_t prows) {
+#if BENCH_FMT
+  if (KIND_IS(BLOCK)) return bitgen_blk_packed_size(g_fmt, M, K, prows);
+  if (KIND_IS(TL)) return bitgen_tl_packed_size(M, K, prows);
+#endif
+  return bitgen_i2s_packed_size(M, K, prows);
+}
+
+#if BENCH_FMT
+/* Packed bytes per weight row, as the package API passes them to
+ * bitgen_drive_run (sizes its tasks). */
+static size_t fmt_row_bytes(size_t K) {
+  if (KIND_IS(BLOCK)) return K / g_fmt->block * (g_fmt->qbytes + 2);
+  if (KIND_IS(TL)) return bitgen_tl_words(K) * 2;
+  return K / 4;
+}
+#endif
+
+/* Random weights of M x K, packed with the format's runtime packer:
+ * i2s uniform ternary codes (bitgen_i2s_pack_ternary, as always); the block
+ * formats and tl f32 weights through their f32 quantizers
+ * (bitgen_blk_pack_f32, bitgen_tl_pack_f32). */
+static void fmt_pack_random(size_t M, size_t K, size_t prows, uint8_t *packed, size_t psize);
+
+/* Quantized activations of n tokens in the format's layout, and one view
+ * per token (what a GEMV takes). */
+typedef struct {
+  const int8_t *q;       /* K int8 */
+  const bitgen_act *act; /* i2s, tl */
+#if BENCH_FMT
+  bitgen_acts acts;      /* block, tl: what v->run takes (token j's pointers) */
+#endif
+} bench_tok;
+
+typedef struct {
+  size_t n, K;
+  int8_t *q;        /* n x K */
+  bitgen_act *act;  /* n (i2s, tl) */
+  float *d;         /* n x K/block (block) */
+  int16_t *bsums;   /* n x K/16 (block) */
+  int16_t *lut;     /* n x bitgen_tl_lut_size(K) (tl) */
+  bench_tok *tok;   /* n views */
+} tokset;
+
+static void tokset_alloc(tokset *t, size_t n, size_t K);
+static void tokset_free(tokset *t);
+/* Quantizes x (n x K floats) into t with the format's quantizer: the
+ * activation work a caller does per token before a multiply. */
+static int fmt_prepare(const float *x, tokset *t);
+static const char *fmt_prepare_name(void);
 
 /* The one place a GEMV is issued.  threads == 1: the variant is called
  * directly on the whole matrix.  threads > 1: the package's driver splits
  * the row tiles over the all-cores pool (only with the runtime that has
  * one; the JSON's "threads" field says which figure is which). */
-static inline void gemv(const bitgen_kernel *k, const bitgen_variant *v, const uint8_t *packed, const int8_t *q,
-                        const bitgen_act *act, float *y, int threads) {
+static inline void gemv(const bitgen_kernel *k, const bitgen_variant *v, const uint8_t *packed, const bench_tok *t,
+                        float *y, int threads) {
+#if BENCH_FMT
+  if (g_run) {
+    if (threads > 1)
+      bitgen_drive_run(g_pool, k, v, g_prows, fmt_row_bytes(k->K), packed, &t->acts, 1, WSCALE, y, k->M);
+    else
+      v->run(packed, &t->acts, WSCALE, y, k->M, 0, v->tiles, 0, 1);
+    return;
+  }
+#endif
 #if BENCH_POOL
   if (threads > 1) {
-    bitgen_drive_gemv(g_pool, k, v, g_prows, packed, q, act->sum, WSCALE / act->scale, y);
+    bitgen_drive_gemv(g_pool, k, v, g_prows, packed, t->q, t->act->sum, WSCALE / t->act->scale, y);
     return;
   }
 #endif
   (void)k;
   (void)threads;
-  VARIANT_GEMV(v)(packed, q, act->sum, WSCALE / act->scale, y, 0, v->tiles);
+  VARIANT_GEMV(v)(packed, t->q, t->act->sum, WSCALE / t->act->scale, y, 0, v->tiles);
+}
+
+/* ---- the format: implementations -------------------------------------------------------- */
+static void fmt_pack_random(size_t M, size_t K, size_t prows, uint8_t *packed, size_t psize) {
+#if BENCH_FMT
+  if (!KIND_IS(I2S)) {
+    float *w = malloc(M * K * sizeof(float)), scale;
+    if (w == NULL) die("out of memory");
+    for (size_t i = 0; i < M * K; i++) w[i] = rng_float();
+    if (KIND_IS(BLOCK)) check(bitgen_blk_pack_f32(g_fmt, M, K, prows, w, packed, psize), "pack");
+    else check(bitgen_tl_pack_f32(M, K, prows, w, packed, psize, &scale), "pack");
+    free(w);
+    return;
+  }
+#endif
+  int8_t *w = malloc(M * K);
+  if (w == NULL) die("out of memory");
+  for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)((int)(rng() % 3) - 1);
+  check(bitgen_i2s_pack_ternary(M, K, prows, w, packed, psize), "pack");
+  free(w);
+}
+
+static void tokset_alloc(tokset *t, size_t n, size_t K) {
+  memset(t, 0, sizeof *t);
+  t->n = n, t->K = K;
+  t->q = xalloc(n * K);
+  t->act = xalloc(n * sizeof(bitgen_act));
+  t->tok = xalloc(n * sizeof(bench_tok));
+#if BENCH_FMT
+  const size_t lsz = KIND_IS(TL) ? bitgen_tl_lut_size(K) : 0;
+  if (KIND_IS(BLOCK)) {
+    t->d = xalloc(n * (K / g_fmt->block) * sizeof(float));
+    t->bsums = xalloc(n * (K / 16) * sizeof(int16_t));
+  }
+  if (KIND_IS(TL)) t->lut = xalloc(n * lsz * sizeof(int16_t));
+#endif
+  for (size_t j = 0; j < n; j++) {
+    bench_tok *v = &t->tok[j];
+    v->q = t->q + j * K;
+    v->act = &t->act[j];
+#if BENCH_FMT
+    if (KIND_IS(BLOCK))
+      v->acts = (bitgen_acts){v->q, t->d + j * (K / g_fmt->block), t->bsums + j * (K / 16), NULL, NULL};
+    if (KIND_IS(TL)) v->acts = (bitgen_acts){NULL, NULL, NULL, t->lut + j * lsz, v->act};
+#endif
+  }
+}
+
+static void tokset_free(tokset *t) {
+  bitgen_free(t->q);
+  bitgen_free(t->act);
+  bitgen_free(t->tok);
+  bitgen_free(t->d);
+  bitgen_free(t->bsums);
+  bitgen_free(t->lut);
+}
+
+static int fmt_prepare(const float *x, tokset *t) {
+#if BENCH_FMT
+  if (KIND_IS(BLOCK)) return bitgen_quantize_blocks(x, t->n, t->K, g_fmt->block, t->q, t->d, t->bsums);
+  if (KIND_IS(TL)) {
+    int st = bitgen_quantize(x, t->n, t->K, t->q, t->act);
+    return st != BITGEN_OK ? st : bitgen_tl_tables(t->q, t->n, t->K, t->lut);
+  }
+#endif
+  return bitgen_quantize(x, t->n, t->K, t->q, t->act);
+}
+
+static const char *fmt_prepare_name(void) {
+  if (KIND_IS(BLOCK)) return "bitgen_quantize_blocks";
+  if (KIND_IS(TL)) return "bitgen_quantize+bitgen_tl_tables";
+  return "bitgen_quantize";
 }
 
 /* ---- per-kernel inputs --------------------------------------------------------------- */
@@ -140,31 +300,25 @@ typedef struct {
   uint8_t *packed; /* the hot matrix and the template of every sweep buffer */
   size_t psize;
   float *x;        /* one token, K floats */
-  int8_t *q;       /* its quantization */
-  bitgen_act act;
-  int8_t *pool_q;  /* POOL_TOKENS quantized tokens for the sweep */
-  bitgen_act pool_act[POOL_TOKENS];
+  tokset hot;      /* its quantization */
+  tokset pool;     /* POOL_TOKENS quantized tokens for the sweep */
   float *y;        /* M floats */
 } kernel_input;
 
 static void make_input(kernel_input *in, const bitgen_kernel *k, size_t prows) {
   const size_t M = k->M, K = k->K;
-  int8_t *w = malloc(M * K);
-  if (w == NULL) die("out of memory");
-  for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)((int)(rng() % 3) - 1);
   in->k = k;
-  in->psize = bitgen_i2s_packed_size(M, K, prows);
+  in->psize = fmt_packed_size(M, K, prows);
   in->packed = xalloc(in->psize);
-  check(bitgen_i2s_pack_ternary(M, K, prows, w, in->packed, in->psize), "pack");
-  free(w);
+  fmt_pack_random(M, K, prows, in->packed, in->psize);
   in->x = xalloc(K * sizeof(float));
-  in->q = xalloc(K);
   for (size_t i = 0; i < K; i++) in->x[i] = rng_float();
-  check(bitgen_quantize(in->x, 1, K, in->q, &in->act), "quantize");
+  tokset_alloc(&in->hot, 1, K);
+  check(fmt_prepare(in->x, &in->hot), "quantize");
   float *xs = xalloc(POOL_TOKENS * K * sizeof(float));
   for (size_t i = 0; i < POOL_TOKENS * K; i++) xs[i] = rng_float();
-  in->pool_q = xalloc(POOL_TOKENS * K);
-  check(bitgen_quantize(xs, POOL_TOKENS, K, in->pool_q, in->pool_act), "quantize pool");
+  tokset_alloc(&in->pool, POOL_TOKENS, K);
+  check(fmt_prepare(xs, &in->pool), "quantize pool");
   bitgen_free(xs);
   in->y = xalloc(M * sizeof(float));
 }
@@ -172,25 +326,41 @@ static void make_input(kernel_input *in, const bitgen_kernel *k, size_t prows) {
 static void free_input(kernel_input *in) {
   bitgen_free(in->packed);
   bitgen_free(in->x);
-  bitgen_free(in->q);
-  bitgen_free(in->pool_q);
+  tokset_free(&in->hot);
+  tokset_free(&in->pool);
   bitgen_free(in->y);
 }
 
-/* ---- quantizer ------------------------------------------------------------------------ */
-typedef int (*quant_fn)(const float *, size_t, size_t, int8_t *, bitgen_act *);
+/* ---- quantizer ------------------------------------------------------------------------
+ * Each entry times one token's activation work through a wrapper over the
+ * runtime function(s) it names. */
+typedef int (*quant_fn)(const float *x, tokset *t);
+
+static int q_i2s_scalar(const float *x, tokset *t) {
+  return bitgen_quantize_scalar(x, t->n, t->K, t->q, t->act);
+}
+#if BENCH_FMT
+static int q_plain(const float *x, tokset *t) { /* bitgen_quantize alone (tl: without the tables) */
+  return bitgen_quantize(x, t->n, t->K, t->q, t->act);
+}
+static int q_tables(const float *x, tokset *t) { /* bitgen_tl_tables alone (q from the last call) */
+  (void)x;
+  return bitgen_tl_tables(t->q, t->n, t->K, t->lut);
+}
+#endif
 
 static void bench_quant_one(bench_quant *out, quant_fn fn, const char *name, size_t K,
                             const bench_cfg *cfg) {
   float *x = xalloc(K * sizeof(float));
-  int8_t *q = xalloc(K);
-  bitgen_act act;
+  tokset t;
+  tokset_alloc(&t, 1, K);
   for (size_t i = 0; i < K; i++) x[i] = rng_float();
+  check(fmt_prepare(x, &t), "quantize");
   /* warm-up and calibration */
   int calls = 0;
   double t0 = bench_now_ns(), t1;
   do {
-    fn(x, 1, K, q, &act);
+    fn(x, &t);
     calls++;
     t1 = bench_now_ns();
   } while (t1 - t0 < 2e6 || calls < 3);
@@ -200,7 +370,7 @@ static void bench_quant_one(bench_quant *out, quant_fn fn, const char *name, siz
   if (ns == NULL) die("out of memory");
   for (int s = 0; s < cfg->quant_samples; s++) {
     double a = bench_now_ns();
-    for (int i = 0; i < per; i++) fn(x, 1, K, q, &act);
+    for (int i = 0; i < per; i++) fn(x, &t);
     ns[s] = (bench_now_ns() - a) / per;
   }
   out->K = K;
@@ -210,21 +380,20 @@ static void bench_quant_one(bench_quant *out, quant_fn fn, const char *name, siz
   out->ns = bench_stat_of(ns, cfg->quant_samples);
   free(ns);
   bitgen_free(x);
-  bitgen_free(q);
+  tokset_free(&t);
 }
 
 /* ---- hot GEMV ----------------------------------------------------------------------------- */
 static double hot_batch(const bench_hot *h, kernel_input *in, int calls, int quant) {
-  const size_t K = in->k->K;
+  const bench_tok *t = &in->hot.tok[0];
   double t0 = bench_now_ns();
-  if (quant) {
-    bitgen_act act;
+  if (quant) { /* the format's whole activation work (tl: with the tables) */
     for (int i = 0; i < calls; i++) {
-      bitgen_quantize(in->x, 1, K, in->q, &act);
-      gemv(in->k, h->v, in->packed, in->q, &act, in->y, h->threads);
+      fmt_prepare(in->x, &in->hot);
+      gemv(in->k, h->v, in->packed, t, in->y, h->threads);
     }
   } else {
-    for (int i = 0; i < calls; i++) gemv(in->k, h->v, in->packed, in->q, &in->act, in->y, h->threads);
+    for (int i = 0; i < calls; i++) gemv(in->k, h->v, in->packed, t, in->y, h->threads);
   }
   return (bench_now_ns() - t0) / calls;
 }
@@ -267,7 +436,7 @@ static void bench_hot_kernel(bench_results *r, bench_kernel *bk, kernel_input *i
   float *y0 = xalloc(k->M * sizeof(float));
   for (int i = 0; i < bk->nhot; i++) {
     memset(in->y, 0, k->M * sizeof(float));
-    gemv(k, bk->hot[i].v, in->packed, in->q, &in->act, in->y, bk->hot[i].threads);
+    gemv(k, bk->hot[i].v, in->packed, &in->hot.tok[0], in->y, bk->hot[i].threads);
     if (i == 0) memcpy(y0, in->y, k->M * sizeof(float));
     bk->hot[i].output_matches = memcmp(y0, in->y, k->M * sizeof(float)) == 0;
     if (!bk->hot[i].output_matches)
@@ -283,7 +452,7 @@ static void bench_hot_kernel(bench_results *r, bench_kernel *bk, kernel_input *i
     int calls = 0;
     double t0 = bench_now_ns(), t1;
     do {
-      gemv(k, h->v, in->packed, in->q, &in->act, in->y, h->threads);
+      gemv(k, h->v, in->packed, &in->hot.tok[0], in->y, h->threads);
       calls++;
       t1 = bench_now_ns();
     } while (t1 - t0 < 5e6 || calls < 3);
@@ -336,7 +505,7 @@ static double sweep_once(sweep_ctx *c, const bitgen_variant **vsel, double *kern
       const size_t b = c->mk[j];
       kernel_input *in = &c->in[b];
       const size_t p = c->token++ % POOL_TOKENS;
-      gemv(in->k, vsel[b], c->buf[l * c->nmat + j], in->pool_q + p * in->k->K, &in->pool_act[p], in->y, threads);
+      gemv(in->k, vsel[b], c->buf[l * c->nmat + j], &in->pool.tok[p], in->y, threads);
       const double now = bench_now_ns();
       kern_ns[b] += now - prev;
       prev = now;
@@ -541,19 +710,19 @@ static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
   if (r->prefill == NULL) die("out of memory");
   for (size_t s = 0; s < pkg->nshapes; s++) {
     const bitgen_kernel *k = &pkg->kernels[pkg->shapes[s].gemm];
-    const size_t M = k->M, K = k->K, N = PREFILL_N, psize = bitgen_i2s_packed_size(M, K, pkg->prows);
-    int8_t *w = xalloc(M * K), *q = xalloc(N * K);
+    const size_t M = k->M, K = k->K, N = PREFILL_N, psize = fmt_packed_size(M, K, pkg->prows);
     uint8_t *packed = xalloc(psize);
     float *x = xalloc(N * K * sizeof(float)), *y = xalloc(N * M * sizeof(float));
-    bitgen_act *act = xalloc(N * sizeof *act);
-    for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)((int)(rng() % 3) - 1);
+    tokset ts;
+    fmt_pack_random(M, K, pkg->prows, packed, psize);
     for (size_t i = 0; i < N * K; i++) x[i] = rng_float();
-    check(bitgen_i2s_pack_ternary(M, K, pkg->prows, w, packed, psize), "pack");
-    check(bitgen_quantize(x, N, K, q, act), "quantize");
+    tokset_alloc(&ts, N, K);
+    check(fmt_prepare(x, &ts), "quantize");
+    const bench_tok *tok = &ts.tok[0]; /* token 0's pointers: the bases of all N */
     const bitgen_variant *sel = PKG_FN(_selected)(pkg->shapes[s].gemm);
     for (size_t i = 0; i < k->nvariants && r->nprefill < (int)(pkg->nshapes * 32) - 1; i++) {
       const bitgen_variant *v = &k->variants[i];
-      if ((v->features & r->machine.features) != v->features || v->gemm == NULL) continue;
+      if ((v->features & r->machine.features) != v->features || !has_fn(v, 1)) continue;
       if (r->isa_filter && strcmp(v->isa, r->isa_filter) != 0) continue;
       if (strcmp(v->isa, "scalar") == 0 && !r->full) continue; /* seconds per sample */
       for (int threads = 1; threads <= (r->threads_all > 1 ? r->threads_all : 1); threads += r->threads_all - 1) {
@@ -561,10 +730,18 @@ static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
         const int n = samples < 64 ? samples : 64;
         for (int t = -1; t < n; t++) { /* t = -1: warm-up */
           const double t0 = bench_now_ns();
+#if BENCH_FMT
+          if (g_run) {
+            if (threads == 1)
+              v->run(packed, &tok->acts, WSCALE, y, M, 0, v->tiles, 0, N);
+            else
+              bitgen_drive_run(g_pool, k, v, pkg->prows, fmt_row_bytes(K), packed, &tok->acts, N, WSCALE, y, M);
+          } else
+#endif
           if (threads == 1)
-            v->gemm(packed, q, act, WSCALE, y, M, 0, v->tiles, 0, N);
+            v->gemm(packed, tok->q, tok->act, WSCALE, y, M, 0, v->tiles, 0, N);
           else
-            bitgen_drive_gemm(g_pool, k, v, pkg->prows, packed, q, N, act, WSCALE, y, M);
+            bitgen_drive_gemm(g_pool, k, v, pkg->prows, packed, tok->q, N, tok->act, WSCALE, y, M);
           if (t >= 0) ms[t] = (bench_now_ns() - t0) / 1e6;
         }
         bench_prefill *p = &r->prefill[r->nprefill++];
@@ -575,15 +752,16 @@ static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
         if (r->threads_all <= 1) break;
       }
     }
-    bitgen_free(w), bitgen_free(q), bitgen_free(x), bitgen_free(y), bitgen_free(act), bitgen_free(packed);
+    tokset_free(&ts), bitgen_free(x), bitgen_free(y), bitgen_free(packed);
   }
 }
 #endif
 
 static void usage(FILE *f) {
   fprintf(f,
-          "usage: bitgen-bench [--full] [--json PATH] [--svg PATH] [--layers N] [--isa NAME] [--hugepages]\n"
-          "  --full        more repetitions (default: quick)\n"
+          "usage: bitgen-bench [--quick | --full] [--json PATH] [--svg PATH] [--layers N] [--isa NAME] [--hugepages]\n"
+          "  --quick       fewer repetitions (the default)\n"
+          "  --full        more repetitions\n"
           "  --json PATH   JSON results (default bench-results.json)\n"
           "  --svg PATH    SVG chart (default bench-results.svg)\n"
           "  --layers N    layers of the cold sweep (default: the model's)\n"
@@ -599,6 +777,7 @@ int main(int argc, char **argv) {
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--full") == 0) r.full = 1;
+    else if (strcmp(a, "--quick") == 0) r.full = 0;
     else if (strcmp(a, "--hugepages") == 0) r.hugepages = 1;
     else if (strcmp(a, "--json") == 0 && i + 1 < argc) json_path = argv[++i];
     else if (strcmp(a, "--svg") == 0 && i + 1 < argc) svg_path = argv[++i];
@@ -630,6 +809,16 @@ int main(int argc, char **argv) {
   r.header = BITGEN_PKG_HEADER;
   r.threads = 1;
   g_prows = r.pkg->prows;
+#if BENCH_FMT
+  g_fmt = bitgen_format_by_name(r.pkg->format);
+  if (g_fmt == NULL) {
+    fprintf(stderr, "bitgen-bench: the runtime does not know the package's format %s\n", r.pkg->format);
+    return 1;
+  }
+  g_run = g_fmt->kind != BITGEN_KIND_I2S;
+#endif
+  r.kind = KIND_IS(BLOCK) ? "block" : KIND_IS(TL) ? "tl" : "i2s";
+  r.quant_fn = fmt_prepare_name();
   bench_machine_read(&r.machine);
 
   /* The GEMV kernels (with the first runtime, all of them). */
@@ -681,7 +870,8 @@ int main(int argc, char **argv) {
 #if BENCH_POOL
   if (r.machine.ncpu > 1 && bitgen_pool_create(0, &g_pool) == BITGEN_OK && bitgen_pool_threads(g_pool) > 1) {
     r.threads_all = (int)bitgen_pool_threads(g_pool);
-    r.threading = "threads > 1: bitgen_drive_gemv on a bitgen_pool of all online cores (the caller takes part)";
+    r.threading = g_run ? "threads > 1: bitgen_drive_run on a bitgen_pool of all online cores (the caller takes part)"
+                        : "threads > 1: bitgen_drive_gemv on a bitgen_pool of all online cores (the caller takes part)";
   } else {
     r.threads_all = 0;
     r.threading = "1 thread only: one online CPU, or the pool could not be created";
@@ -707,15 +897,24 @@ int main(int argc, char **argv) {
 
   /* Quantizer per distinct K: the dispatched one and the scalar reference. */
   fprintf(stderr, "bitgen-bench: quantizer...\n");
-  r.quant = calloc(nk * 2, sizeof(bench_quant));
+  r.quant = calloc(nk * 3, sizeof(bench_quant));
   if (r.quant == NULL) die("out of memory");
   for (size_t b = 0; b < nk; b++) {
     const size_t K = in[b].k->K;
     int seen = 0;
     for (int i = 0; i < r.nquant; i++) seen |= r.quant[i].K == K;
     if (seen) continue;
-    bench_quant_one(&r.quant[r.nquant++], bitgen_quantize, "bitgen_quantize", K, cfg);
-    bench_quant_one(&r.quant[r.nquant++], bitgen_quantize_scalar, "bitgen_quantize_scalar", K, cfg);
+    /* first the format's whole activation work per token (r.quant_fn) */
+    bench_quant_one(&r.quant[r.nquant++], fmt_prepare, r.quant_fn, K, cfg);
+    if (KIND_IS(I2S)) {
+      bench_quant_one(&r.quant[r.nquant++], q_i2s_scalar, "bitgen_quantize_scalar", K, cfg);
+    }
+#if BENCH_FMT
+    if (KIND_IS(TL)) { /* its two parts */
+      bench_quant_one(&r.quant[r.nquant++], q_plain, "bitgen_quantize", K, cfg);
+      bench_quant_one(&r.quant[r.nquant++], q_tables, "bitgen_tl_tables", K, cfg);
+    }
+#endif
   }
 
   for (size_t b = 0; b < nk; b++) {

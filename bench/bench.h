@@ -144,7 +144,9 @@ size_t bench_huge_bytes_multi(uint8_t *const *p, const size_t *bytes, size_t n);
 /* ---- results --------------------------------------------------------------- */
 typedef struct {
   size_t K;
-  const char *fn;   /* "bitgen_quantize" (best for this CPU) or "bitgen_quantize_scalar" */
+  const char *fn;   /* the format's activation work (bench_results.quant_fn: "bitgen_quantize",
+                       "bitgen_quantize_blocks", "bitgen_quantize+bitgen_tl_tables") or a part
+                       of it or the scalar reference ("bitgen_quantize_scalar") */
   int calls_per_sample, samples;
   bench_stat ns;    /* per token */
 } bench_quant;
@@ -152,11 +154,11 @@ typedef struct {
 typedef struct {
   const bitgen_variant *v;
   int selected;      /* what <prefix>_selected() returns for the kernel */
-  int threads;       /* 1: direct kernel call; > 1: bitgen_drive_gemv on a pool */
+  int threads;       /* 1: direct kernel call; > 1: bitgen_drive_gemv / bitgen_drive_run on a pool */
   int calls_per_sample, samples;
   int output_matches; /* y equals the first variant's y on the same input */
   bench_stat ns;      /* kernel only, per call */
-  bench_stat ns_quant; /* bitgen_quantize of the token + kernel, per call */
+  bench_stat ns_quant; /* the format's quantization of the token (tl: and its tables) + kernel, per call */
   /* derived */
   double gbs, gops, gbs_quant, gops_quant, quant_share;
   double bytes_per_cycle, ops_per_cycle;
@@ -251,6 +253,8 @@ typedef struct {
 typedef struct {
   const char *prefix, *header;
   const bitgen_package *pkg;
+  const char *kind;     /* the format's kind: "i2s", "block" or "tl" */
+  const char *quant_fn; /* the format's activation work per token, the name of its quant[] entries */
   int full;
   int threads;
   int hugepages; /* --hugepages: sweep buffers in memory with huge pages requested */
@@ -277,6 +281,7 @@ typedef struct {
 
 /* report.c */
 void bench_derive(bench_results *r);
+double bench_bits_per_weight(const bench_results *r);
 void bench_print_table(FILE *f, const bench_results *r);
 int bench_write_json(const char *path, const bench_results *r);
 int bench_write_svg(const char *path, const bench_results *r);

@@ -53,6 +53,17 @@ static const isa_assumption *find_assumption(const char *isa) {
   return NULL;
 }
 
+/* Packed bits per weight of one layer's matrices (padding included). */
+double bench_bits_per_weight(const bench_results *r) {
+  double bytes = 0, weights = 0;
+  for (size_t j = 0; j < r->pkg->nmatrices; j++) {
+    const bench_kernel *bk = &r->kernels[r->matrix_kernel[j]];
+    bytes += (double)bk->packed_bytes;
+    weights += (double)bk->k->M * (double)bk->k->K;
+  }
+  return weights > 0 ? 8.0 * bytes / weights : 0;
+}
+
 /* ---- derived figures -------------------------------------------------------------------- */
 static const bench_quant *find_quant(const bench_results *r, size_t K, const char *fn) {
   for (int i = 0; i < r->nquant; i++)
@@ -120,7 +131,7 @@ void bench_derive(bench_results *r) {
   sw->bound_ms_alloc = alloc > 0 ? (double)sw->bytes / alloc / 1e6 : 0;
   sw->quant_ms_upper = 0;
   for (size_t j = 0; j < r->pkg->nmatrices; j++) {
-    const bench_quant *q = find_quant(r, r->kernels[r->matrix_kernel[j]].k->K, "bitgen_quantize");
+    const bench_quant *q = find_quant(r, r->kernels[r->matrix_kernel[j]].k->K, r->quant_fn);
     if (q) sw->quant_ms_upper += q->ns.median * (double)sw->layers / 1e6;
   }
   for (int i = 0; i < sw->nisa; i++) {
@@ -154,11 +165,16 @@ void bench_derive(bench_results *r) {
         if (strcmp(r->models[j].isa, h->v->isa) == 0) md = &r->models[j];
       if (md == NULL) {
         md = &r->models[r->nmodels++];
-        const isa_assumption *a = find_assumption(h->v->isa);
+        /* the counts are of the i2s templates */
+        const isa_assumption *a = strcmp(r->kind, "i2s") == 0 ? find_assumption(h->v->isa) : NULL;
         md->isa = h->v->isa;
         md->assumed_bytes_per_cycle = a ? a->bytes_per_cycle : 0;
         md->assumed_ops_per_cycle = a ? a->ops_per_cycle : 0;
-        md->text = a ? a->text : "No instruction model for this ISA in bitgen-bench; only measured figures.";
+        md->text = a ? a->text
+                 : strcmp(r->kind, "i2s") != 0
+                     ? "NOT MODELLED: the instruction counts in bitgen-bench are of the i2s templates; for this "
+                       "format only measured figures are given, and the limit is the streaming bound alone."
+                     : "No instruction model for this ISA in bitgen-bench; only measured figures.";
       }
       if (h->bytes_per_cycle > md->measured_bytes_per_cycle) md->measured_bytes_per_cycle = h->bytes_per_cycle;
       if (h->ops_per_cycle > md->measured_ops_per_cycle) md->measured_ops_per_cycle = h->ops_per_cycle;
@@ -192,8 +208,10 @@ void bench_print_table(FILE *f, const bench_results *r) {
   const bench_sweep *sw = &r->sweep;
   const double ghz = r->clock.ghz;
   char b1[32], b2[32], b3[32];
-  fprintf(f, "\nbitgen-bench (%s): model %s, format %s, pack tile %zu rows, %d GEMV kernels\n",
-          r->full ? "full" : "quick", r->pkg->model, r->pkg->format, r->pkg->prows, r->nkernels);
+  fprintf(f, "\nbitgen-bench (%s): model %s, format %s (%s, %.3f bits per weight packed), pack tile %zu rows, "
+             "%d GEMV kernels\n",
+          r->full ? "full" : "quick", r->pkg->model, r->pkg->format, r->kind, bench_bits_per_weight(r), r->pkg->prows,
+          r->nkernels);
   rule(f);
   fprintf(f, "cpu     %s, %d logical CPUs; %s\n", m->cpu_model, m->ncpu, m->features_str);
   fprintf(f, "caches  L1d %s, L2 %s, LLC %s shared by %d CPU%s (%s)\n", human_bytes(m->l1d, b1, sizeof b1),
@@ -235,7 +253,9 @@ void bench_print_table(FILE *f, const bench_results *r) {
           r->probe.huge_bytes / 1e6, r->probe.stream_1t.bytes / 1e6, m->thp, r->probe.alloc_huge_bytes / 1e6);
 
   /* quantizer */
-  fprintf(f, "\nActivation quantization, one token (f32 -> int8, absmax scale, sum)\n");
+  fprintf(f, "\nActivation quantization, one token (f32 -> int8; the format's: %s%s)\n", r->quant_fn,
+          strcmp(r->kind, "i2s") == 0 ? ", absmax scale and sum" : strcmp(r->kind, "tl") == 0
+              ? ", then the lookup tables" : ", per block scale and 16-element sums");
   fprintf(f, "  %-6s %-24s %11s %21s %9s %14s\n", "K", "function", "ns median", "[min .. max]", "ns/elem",
           "GB/s (f32 in)");
   for (int i = 0; i < r->nquant; i++) {
@@ -498,6 +518,9 @@ int bench_write_json(const char *path, const bench_results *r) {
   jw_obj(j, "package");
   jw_str(j, "model", r->pkg->model);
   jw_str(j, "format", r->pkg->format);
+  jw_str(j, "kind", r->kind);
+  jw_str(j, "quantizer", r->quant_fn);
+  jw_num(j, "bits_per_weight", bench_bits_per_weight(r));
   jw_str(j, "prefix", r->prefix);
   jw_str(j, "header", r->header);
   jw_int(j, "prows", (long long)r->pkg->prows);
@@ -599,6 +622,7 @@ int bench_write_json(const char *path, const bench_results *r) {
     jw_int(j, "M", (long long)bk->k->M);
     jw_int(j, "K", (long long)bk->k->K);
     jw_int(j, "packed_bytes", (long long)bk->packed_bytes);
+    jw_num(j, "bits_per_weight", 8.0 * (double)bk->packed_bytes / ((double)bk->k->M * (double)bk->k->K));
     jw_num(j, "ops_per_call", bk->ops_per_call);
     jw_str(j, "residency", bk->residency);
     jw_str(j, "bound_probe", bk->bound->key);
@@ -750,7 +774,7 @@ int bench_write_json(const char *path, const bench_results *r) {
       jw_end(j);
     }
   jw_end_arr(j);
-  const bench_quant *q2560 = find_quant(r, 2560, "bitgen_quantize");
+  const bench_quant *q2560 = find_quant(r, 2560, r->quant_fn);
   jw_num(j, "quant_ns_k2560", q2560 ? q2560->ns.median : 0);
   jw_num(j, "prefill_gops_min", BENCH_PREFILL_TARGET_GOPS);
   jw_end(j);

@@ -177,6 +177,7 @@ function commands.meson_info(o)
   local plan = kernels.plan(s)
   local function l(t) return #t == 0 and "-" or table.concat(t, ",") end
   out("prefix " .. plan.prefix)
+  out("kind " .. s.fmt.kind)
   local outs = { plan.prefix .. ".h", "dispatch.c", "api.c", "verify_main.c" }
   for _, row in ipairs(package_mod.isa_rows(plan)) do
     for _, f in ipairs(row.files) do outs[#outs + 1] = f end

@@ -47,6 +47,33 @@ local budgets = {
                                   constants = 4, temporaries = 1 } end,
 }
 
+-- Block formats (tq2_0, tq1_0, q4_0, q8_0) and tl: one kernel per ISA
+-- family serves GEMV and GEMM (tokens loop around a row tile).
+-- (16-row groups on zmm, 8-row groups on ymm, one after the other).
+budgets.blk = function(t) return { partials = 16, activations = 5, constants = 4, temporaries = 4 } end
+budgets.blk_ymm = function(t) return { partials = 8, constants = 3, temporaries = 4 } end
+budgets.blk_scalar = function(t) return { accumulators = t.rows, temporaries = 4 } end
+-- tl: per 32-row stripe an int16 and two int32 accumulators; the three
+-- tables of a word column; the word and a looked-up value.
+budgets.tl_zmm = function(t) return { accumulators = 3 * (t.rows // 32), tables = 3, temporaries = 2 } end
+budgets.tl_ymm = function(t) return { accumulators = 3 * (t.rows // 16), tables = 4, temporaries = 4 } end
+-- NEON: a float accumulator per 4 rows, the 4 int32 row partials of the
+-- group being summed, 2 activation halves, constants and decode temporaries.
+budgets.blk_neon = function(t) return { accumulators = t.rows // 4, partials = 4, activations = 2, constants = 3,
+                                        temporaries = 3 } end
+-- SVE / RVV: one row at a time (int32 lanes or a vwredsum chain), the
+-- activation segment, decode constants and temporaries (RVV: m2 products).
+budgets.blk_sve = function(t) return { accumulators = 1, activations = 1, constants = 2, temporaries = 3 } end
+budgets.blk_rvv = function(t) return { accumulators = 1, activations = 1, constants = 1, temporaries = 4 } end
+-- tl NEON: per 8 rows an int16 and two int32 accumulators; the three 64-byte
+-- tables of a word (4 registers each); the word, an index and a value.
+budgets.tl_neon = function(t) return { accumulators = 3 * (t.rows // 8), tables = 12, temporaries = 3 } end
+-- tl SVE: int16 + 2 int32 accumulators for one vector of rows, a table piece,
+-- the word, an index and a value.  RVV (LMUL 4 registers, int32 in LMUL 8):
+-- 8 + 4 accumulators, a table, the word, an index and a value.
+budgets.tl_sve = function(t) return { accumulators = 3, tables = 1, temporaries = 3 } end
+budgets.tl_rvv = function(t) return { accumulators = 12, tables = 4, temporaries = 12 } end
+
 M.by_name = {}
 
 M.by_name.i2s = {
@@ -84,6 +111,64 @@ M.by_name.i2s = {
     },
   },
 }
+
+-- A block format: its kernels per ISA.  off: the offset x86 adds to make the
+-- weights unsigned for u8 x s8 instructions (corrected with the activation
+-- block sums); rpv: rows per register of the zmm / ymm partial sums.
+local function block_format(name, t)
+  local scalar = { template = "blk_scalar.c", budget = "blk_scalar", tile = { rows = 4, unroll = 1 } }
+  local ymm = { template = "blk_ymm.c", budget = "blk_ymm", tile = { rows = 8, unroll = 1 }, row_multiple = 8 }
+  local zmm = { template = "blk_zmm.c", budget = "blk", tile = { rows = 16, unroll = 1 }, row_multiple = 16 }
+  local neon = { template = "blk_neon.c", budget = "blk_neon", tile = { rows = 4, unroll = 1 }, row_multiple = 4 }
+  local sve = { template = "blk_sve.c", budget = "blk_sve", tile = { rows = 4, unroll = 1 } }
+  local rvv = { template = "blk_rvv.c", budget = "blk_rvv", tile = { rows = 4, unroll = 1 } }
+  local ops = {}
+  for _, op in ipairs({ "gemv", "gemm" }) do
+    ops[op] = { scalar = scalar, avx2 = ymm, avxvnni = ymm, avx512vnni = zmm,
+                neon = neon, neondot = neon, i8mm = neon, sve = sve, rvv = rvv }
+  end
+  t.ops = ops
+  t.kind = "block"
+  t.max_k = 1 << 20
+  t.pack_rows = 16
+  M.by_name[name] = t
+end
+
+block_format("tq2_0", { block = 256, qbytes = 64, bits = 2.0625, off = 1, rpv = { zmm = 1, ymm = 1 },
+                        activations = "q8 blocks of 256 (Q8_K-style)",
+                        doc = "ternary, ggml TQ2_0 blocks of 256: 2-bit codes + f16 scale" })
+block_format("tq1_0", { block = 256, qbytes = 52, bits = 1.6875, off = 1, rpv = { zmm = 1, ymm = 1 },
+                        activations = "q8 blocks of 256 (Q8_K-style)",
+                        doc = "ternary, ggml TQ1_0 blocks of 256: 5 trits per byte + f16 scale" })
+block_format("q4_0", { block = 32, qbytes = 16, bits = 4.5, off = 8, rpv = { zmm = 4, ymm = 2 },
+                       activations = "q8 blocks of 32",
+                       doc = "4-bit, ggml Q4_0 blocks of 32: nibbles q, value (q - 8) * f16 scale" })
+block_format("q8_0", { block = 32, qbytes = 32, bits = 8.5, off = 128, off_avx2 = 0, rpv = { zmm = 2, ymm = 1 },
+                       activations = "q8 blocks of 32",
+                       doc = "8-bit, ggml Q8_0 blocks of 32: int8 values * f16 scale" })
+
+do
+  local ops = {}
+  for _, op in ipairs({ "gemv", "gemm" }) do
+    ops[op] = {
+      scalar     = { template = "tl_scalar.c", budget = "blk_scalar", tile = { rows = 4, unroll = 1 } },
+      avx2       = { template = "tl_ymm.c", budget = "tl_ymm", tile = { rows = 32, unroll = 1 }, row_multiple = 16 },
+      avxvnni    = { template = "tl_ymm.c", budget = "tl_ymm", tile = { rows = 32, unroll = 1 }, row_multiple = 16 },
+      avx512vnni = { template = "tl_zmm.c", budget = "tl_zmm", tile = { rows = 128, unroll = 1 }, row_multiple = 32 },
+      neon       = { template = "tl_neon.c", budget = "tl_neon", tile = { rows = 32, unroll = 1 }, row_multiple = 8 },
+      neondot    = { template = "tl_neon.c", budget = "tl_neon", tile = { rows = 32, unroll = 1 }, row_multiple = 8 },
+      i8mm       = { template = "tl_neon.c", budget = "tl_neon", tile = { rows = 32, unroll = 1 }, row_multiple = 8 },
+      sve        = { template = "tl_sve.c", budget = "tl_sve", tile = { rows = 32, unroll = 1 } },
+      rvv        = { template = "tl_rvv.c", budget = "tl_rvv", tile = { rows = 32, unroll = 1 } },
+    }
+  end
+  M.by_name.tl = {
+    kind = "tl", block = 1, bits = 16 / 9, max_k = 1 << 20, pack_rows = 128, activations = "q8 + lookup tables",
+    doc = "ternary, table lookup: 3 trits -> 5-bit index, 3 per 16-bit word; per-token int16 tables of 27 sums",
+    ops = ops,
+  }
+end
+M.by_name.i2s.kind = "i2s"
 
 -- Total registers and a "name N + ..." breakdown for messages.
 function M.budget(impl, tile)

@@ -46,7 +46,7 @@ function M.plan(spec)
       local t = tiles[isa.name]
       local d = { op = op, format = k.format, M = k.M, K = k.K, N = N, isa = isa.name, rows = t.rows,
                   tokens = t.tokens or 1, unroll = t.unroll, prows = spec.pack_rows, isa_row = isa,
-                  impl = spec.fmt.ops[op][isa.name] }
+                  impl = spec.fmt.ops[op][isa.name], fmt = spec.fmt, kind = spec.fmt.kind }
       d.name = M.variant_name(d)
       d.symbol = prefix .. "_" .. d.name
       d.file = d.name .. ".c"

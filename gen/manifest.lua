@@ -8,13 +8,19 @@ return {
     "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc", "k_loop.inc", "ymm_dpbusd.inc",
     "i2s_gemv_neon.c", "i2s_gemm_neon.c", "i2s_gemm_i8mm.c", "store_rows_neon.inc",
     "i2s_gemv_sve.c", "i2s_gemm_sve.c", "vla_setup_sve.inc", "i2s_gemv_rvv.c", "i2s_gemm_rvv.c", "vla_setup_rvv.inc",
-    "package.h", "dispatch.c", "api.c", "verify_main.c", "package_meson.build", "meson_options.txt",
+    "blk_scalar.c", "blk_ymm.c", "blk_zmm.c", "tq2_0_ymm.inc", "tq2_0_zmm.inc", "tq1_0_ymm.inc", "tq1_0_zmm.inc",
+    "q4_0_ymm.inc", "q4_0_zmm.inc", "q8_0_ymm.inc", "q8_0_zmm.inc", "tl_scalar.c", "tl_ymm.c", "tl_zmm.c",
+    "blk_neon.c", "tq2_0_neon.inc", "tq1_0_neon.inc", "q4_0_neon.inc", "q8_0_neon.inc", "blk_sve.c", "blk_rvv.c",
+    "tl_neon.c", "tl_sve.c", "tl_rvv.c",
+    "package.h", "api_i2s.h", "api_block.h", "api_tl.h", "api_i2s.c", "api_block.c", "api_tl.c", "api_ternary_packers.c", "dispatch.c", "api.c",
+    "verify_main.c", "package_meson.build", "meson_options.txt",
     "package_readme.md",
   },
   -- runtime sources and headers, copied verbatim into every package
   runtime = {
-    "bitgen_rt.h", "bitgen_pool.h", "cpu_internal.h", "quant_internal.h",
+    "bitgen_rt.h", "bitgen_fmt.h", "bitgen_pool.h", "cpu_internal.h", "quant_internal.h", "tl_internal.h",
     "status.c", "cpu.c", "cpu_x86.c", "cpu_arm.c", "cpu_riscv.c", "alloc.c", "pack_i2s.c",
     "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c", "digest.c",
+    "fp16.c", "format.c", "pack_blk.c", "quant_blk.c", "ref_blk.c", "pack_tl.c", "tl_tables.c",
   },
 }

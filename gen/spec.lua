@@ -103,7 +103,7 @@ local function validate_tiles(raw, path, op, keys, s, fmt, targeted)
       want_table(given, p)
       check_keys(given, p, keys)
       for _, k in ipairs(sorted_keys(keys)) do
-        if given[k] ~= nil then t[k] = want_int(given[k], join(p, k), 1, 64) end
+        if given[k] ~= nil then t[k] = want_int(given[k], join(p, k), 1, 256) end
       end
     end
     local mult = impl.row_multiple or 1
@@ -142,7 +142,7 @@ local function validate(raw, only_isas)
   s.fmt = fmt
   s.layers = raw.layers == nil and 1 or want_int(raw.layers, "layers", 1, 100000)
 
-  s.pack_rows = raw.pack_rows == nil and fmt.pack_rows or want_int(raw.pack_rows, "pack_rows", 1, 64)
+  s.pack_rows = raw.pack_rows == nil and fmt.pack_rows or want_int(raw.pack_rows, "pack_rows", 1, 256)
 
   -- matrices
   if raw.matrices == nil then bad("matrices", "is required") end

@@ -47,6 +47,7 @@ const char *bitgen_strerror(int status);
   X(AVX512VL, 8)               \
   X(AVX512VNNI, 9)             \
   X(AVX512VBMI, 10)            \
+  X(F16C, 11)                  \
   X(NEON, 16)                  \
   X(DOTPROD, 17)               \
   X(I8MM, 18)                  \
@@ -117,6 +118,14 @@ int bitgen_quantize(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *a
 /* Scalar quantizer, always available (also the reference for the others). */
 int bitgen_quantize_scalar(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act);
 
+#ifdef __cplusplus
+}
+#endif
+#include "bitgen_fmt.h"
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 /* ---- scalar reference (independent of the generated kernels) --------- */
 /* dot[i] = sum_k w[i*K+k] * q[k] (w ternary, unpacked). */
 int bitgen_ref_dot(size_t M, size_t K, const int8_t *w, const int8_t *q, int64_t *dot);
@@ -150,6 +159,7 @@ typedef struct {
   uint32_t tokens;    /* kernel token tile (1 for GEMV) */
   uint32_t unroll;    /* K unroll, in 128-element chunks */
   size_t tiles;       /* ceil(M / rows): the t1 of a whole-matrix call */
+  bitgen_kfn run;     /* set instead of gemv/gemm for the formats of bitgen_fmt.h */
 } bitgen_variant;
 
 typedef struct {
@@ -201,6 +211,12 @@ int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_va
 int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                       const uint8_t *packed, const int8_t *q, size_t N, const bitgen_act *act, float wscale,
                       float *y, size_t M);
+
+/* Any kernel with a run function (bitgen_fmt.h formats), GEMV or GEMM.
+ * row_bytes: packed bytes per weight row (to size the tasks). */
+int bitgen_drive_run(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                     size_t row_bytes, const uint8_t *packed, const bitgen_acts *a, size_t N, float wscale,
+                     float *y, size_t M);
 
 /* ---- variant selection (runtime/select.c) ---------------------------- */
 /* BITGEN_ISA from the environment, or NULL when unset or empty. */

@@ -38,6 +38,7 @@ uint32_t bitgen_cpu_detect_arch(void) {
   if (!avx_os || !(c & (1u << 28))) return f; /* no usable AVX: nothing above */
   f |= BITGEN_FEAT_AVX;
   if (c & (1u << 12)) f |= BITGEN_FEAT_FMA;
+  if (c & (1u << 29)) f |= BITGEN_FEAT_F16C; /* vcvtph2ps: f16 block scales */
 
   /* __get_cpuid_count fails when leaf 7 is beyond the maximum leaf. */
   if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return f;

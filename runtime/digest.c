@@ -34,58 +34,107 @@ static const bitgen_variant *pick(const bitgen_kernel *k, size_t sel, const char
   return &k->variants[sel];
 }
 
+/* The fixed input of a shape, packed and quantized through the public
+ * functions of the package's format, and the reference outputs. */
+typedef struct {
+  size_t M, K, nmax, psize;
+  float *w, *x, *y, *want, *wd, *ad;
+  int8_t *q, *wt;
+  bitgen_act *act;
+  uint8_t *packed;
+  int16_t *bsums, *lut;
+  float wscale;
+  bitgen_acts acts;
+} input;
+
+static int make_input(const bitgen_package *pkg, const bitgen_format *f, input *in) {
+  const size_t M = in->M, K = in->K, n = in->nmax, nb = f->kind == BITGEN_KIND_BLOCK ? K / f->block : 1;
+  in->psize = f->kind == BITGEN_KIND_BLOCK ? bitgen_blk_packed_size(f, M, K, pkg->prows)
+              : f->kind == BITGEN_KIND_TL  ? bitgen_tl_packed_size(M, K, pkg->prows)
+                                           : bitgen_i2s_packed_size(M, K, pkg->prows);
+  in->w = bitgen_alloc(M * K * sizeof(float)), in->x = bitgen_alloc(n * K * sizeof(float));
+  in->y = bitgen_alloc(n * M * sizeof(float)), in->want = bitgen_alloc(n * M * sizeof(float));
+  in->q = bitgen_alloc(n * K), in->wt = bitgen_alloc(M * K);
+  in->act = bitgen_alloc(n * sizeof(bitgen_act));
+  in->packed = bitgen_alloc(in->psize);
+  in->wd = bitgen_alloc(M * nb * sizeof(float)), in->ad = bitgen_alloc(n * nb * sizeof(float));
+  in->bsums = bitgen_alloc(n * (K / 16 + 1) * sizeof(int16_t));
+  in->lut = f->kind == BITGEN_KIND_TL ? bitgen_alloc(n * bitgen_tl_lut_size(K) * sizeof(int16_t)) : NULL;
+  if (!in->w || !in->x || !in->y || !in->want || !in->q || !in->wt || !in->act || !in->packed || !in->wd ||
+      !in->ad || !in->bsums || (f->kind == BITGEN_KIND_TL && !in->lut))
+    return BITGEN_E_NOMEM;
+  /* weights in [-1.5, 1.5] and activations in [-16, 16): exact floats */
+  for (size_t i = 0; i < M * K; i++) in->w[i] = (float)((int)(mix(i) % 13) - 6) * 0.25f;
+  for (size_t i = 0; i < n * K; i++) in->x[i] = (float)((int)(mix(i ^ 0x5EED) % 2048) - 1024) / 64.0f;
+  in->acts = (bitgen_acts){in->q, in->ad, in->bsums, in->lut, in->act};
+  int rc;
+  switch (f->kind) {
+  case BITGEN_KIND_BLOCK:
+    in->wscale = 1.0f;
+    rc = bitgen_blk_pack_f32(f, M, K, pkg->prows, in->w, in->packed, in->psize);
+    if (rc == BITGEN_OK) rc = bitgen_quantize_blocks(in->x, n, K, f->block, in->q, in->ad, in->bsums);
+    if (rc == BITGEN_OK) rc = bitgen_blk_unpack(f, M, K, pkg->prows, in->packed, in->psize, in->wt, in->wd);
+    if (rc == BITGEN_OK) rc = bitgen_ref_blocks(M, K, f->block, in->wt, in->wd, in->q, in->ad, n, in->want);
+    return rc;
+  case BITGEN_KIND_TL:
+    rc = bitgen_tl_pack_f32(M, K, pkg->prows, in->w, in->packed, in->psize, &in->wscale);
+    if (rc == BITGEN_OK) rc = bitgen_quantize(in->x, n, K, in->q, in->act);
+    if (rc == BITGEN_OK) rc = bitgen_tl_tables(in->q, n, K, in->lut);
+    if (rc == BITGEN_OK) rc = bitgen_tl_unpack(M, K, pkg->prows, in->packed, in->psize, in->wt);
+    break;
+  default:
+    rc = bitgen_i2s_pack_f32(M, K, pkg->prows, in->w, in->packed, in->psize, &in->wscale);
+    if (rc == BITGEN_OK) rc = bitgen_quantize(in->x, n, K, in->q, in->act);
+    if (rc == BITGEN_OK) rc = bitgen_i2s_unpack(M, K, pkg->prows, in->packed, in->psize, in->wt);
+  }
+  if (rc == BITGEN_OK) rc = bitgen_ref_gemm(M, K, in->wt, in->wscale, in->q, n, in->act, in->want);
+  return rc;
+}
+
+static void free_input(input *in) {
+  bitgen_free(in->w), bitgen_free(in->x), bitgen_free(in->y), bitgen_free(in->want), bitgen_free(in->q);
+  bitgen_free(in->wt), bitgen_free(in->act), bitgen_free(in->packed), bitgen_free(in->wd), bitgen_free(in->ad);
+  bitgen_free(in->bsums), bitgen_free(in->lut);
+}
+
 static int digest_shape(const bitgen_package *pkg, size_t s, const size_t *selected, const char *only_isa,
                         FILE *out) {
   const bitgen_shape *sh = &pkg->shapes[s];
-  const size_t M = sh->M, K = sh->K, psize = bitgen_i2s_packed_size(M, K, pkg->prows);
-  size_t ids[64], nids = 0, nmax = GENERAL_N;
+  const bitgen_format *f = bitgen_format_by_name(pkg->format);
+  input in = {.M = sh->M, .K = sh->K, .nmax = GENERAL_N};
+  size_t ids[64], nids = 0;
   ids[nids++] = sh->gemv;
   ids[nids++] = sh->gemm;
   for (size_t b = 0; b < sh->nbatched && nids < 64; b++) {
     ids[nids++] = sh->batched[b];
-    if (pkg->kernels[sh->batched[b]].N > nmax) nmax = pkg->kernels[sh->batched[b]].N;
+    if (pkg->kernels[sh->batched[b]].N > in.nmax) in.nmax = pkg->kernels[sh->batched[b]].N;
   }
-  float *w = bitgen_alloc(M * K * sizeof(float)), *x = bitgen_alloc(nmax * K * sizeof(float));
-  float *y = bitgen_alloc(nmax * M * sizeof(float));
-  int8_t *q = bitgen_alloc(nmax * K);
-  bitgen_act *act = bitgen_alloc(nmax * sizeof(bitgen_act));
-  uint8_t *packed = bitgen_alloc(psize);
-  int8_t *wt = bitgen_alloc(M * K);
-  float *want = bitgen_alloc(nmax * M * sizeof(float));
-  float wscale = 0.0f;
-  int rc = BITGEN_E_NOMEM, bad = 0;
-  if (w && x && y && q && act && packed && wt && want) {
-    /* weights in [-1.5, 1.5] and activations in [-16, 16): exact floats */
-    for (size_t i = 0; i < M * K; i++) w[i] = (float)((int)(mix(i) % 13) - 6) * 0.25f;
-    for (size_t i = 0; i < nmax * K; i++) x[i] = (float)((int)(mix(i ^ 0x5EED) % 2048) - 1024) / 64.0f;
-    rc = bitgen_i2s_pack_f32(M, K, pkg->prows, w, packed, psize, &wscale);
-    if (rc == BITGEN_OK) rc = bitgen_quantize(x, nmax, K, q, act);
-    if (rc == BITGEN_OK) rc = bitgen_i2s_unpack(M, K, pkg->prows, packed, psize, wt);
-    if (rc == BITGEN_OK) rc = bitgen_ref_gemm(M, K, wt, wscale, q, nmax, act, want);
-  }
+  int rc = f ? make_input(pkg, f, &in) : BITGEN_E_VALUE, bad = 0;
+  const size_t M = in.M;
   if (rc != BITGEN_OK) {
-    if (out) fprintf(out, "digest shape %zux%zu: %s\n", M, K, bitgen_strerror(rc));
+    if (out) fprintf(out, "digest shape %zux%zu: %s\n", M, in.K, bitgen_strerror(rc));
   } else {
-    const uint64_t hp = bitgen_fnv1a64(0xcbf29ce484222325ULL, packed, psize);
+    const uint64_t hp = bitgen_fnv1a64(0xcbf29ce484222325ULL, in.packed, in.psize);
     const uint32_t cpu = bitgen_cpu_features();
     for (size_t i = 0; i < nids; i++) {
       const bitgen_kernel *k = &pkg->kernels[ids[i]];
       const bitgen_variant *v = pick(k, selected[ids[i]], only_isa, cpu);
       const size_t N = k->N == 0 ? GENERAL_N : k->N;
-      if (v->gemv)
-        v->gemv(packed, q, act[0].sum, wscale / act[0].scale, y, 0, v->tiles);
+      if (v->run)
+        v->run(in.packed, &in.acts, in.wscale, in.y, M, 0, v->tiles, 0, N);
+      else if (v->gemv)
+        v->gemv(in.packed, in.q, in.act[0].sum, in.wscale / in.act[0].scale, in.y, 0, v->tiles);
       else
-        v->gemm(packed, q, act, wscale, y, M, 0, v->tiles, 0, N);
-      const uint64_t hy = bitgen_fnv1a64(0xcbf29ce484222325ULL, y, N * M * sizeof(float));
-      const int same = memcmp(y, want, N * M * sizeof(float)) == 0;
+        v->gemm(in.packed, in.q, in.act, in.wscale, in.y, M, 0, v->tiles, 0, N);
+      const uint64_t hy = bitgen_fnv1a64(0xcbf29ce484222325ULL, in.y, N * M * sizeof(float));
+      const int same = memcmp(in.y, in.want, N * M * sizeof(float)) == 0;
       bad += !same;
       if (out)
         fprintf(out, "digest %s %s packed=%016" PRIx64 " out=%016" PRIx64 "%s\n", k->name, v->isa, hp, hy,
                 same ? "" : " FAIL: differs from the reference");
     }
   }
-  bitgen_free(w), bitgen_free(x), bitgen_free(y), bitgen_free(q), bitgen_free(act), bitgen_free(packed);
-  bitgen_free(wt), bitgen_free(want);
+  free_input(&in);
   return (rc != BITGEN_OK) + bad;
 }
 

@@ -13,6 +13,7 @@ typedef struct {
   const uint8_t *packed;
   const int8_t *q;
   const bitgen_act *act;
+  const bitgen_acts *acts; /* bitgen_drive_run */
   float *y;
   int32_t xsum;
   float scale;
@@ -27,11 +28,11 @@ static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
 /* Splits the kernel's row tiles into at most `want` tasks of whole pack
  * tiles, each worth at least MIN_TASK_BYTES of weight traffic (times the
  * tokens it serves). */
-static void split_rows(job *j, size_t prows, size_t K, size_t tokens, size_t want) {
+static void split_rows(job *j, size_t prows, size_t row_bytes, size_t tokens, size_t want) {
   size_t per_pack = prows / j->v->rows; /* kernel tiles per pack tile (rows divides prows) */
   if (per_pack == 0) per_pack = 1;
   size_t packs = ceil_div(j->v->tiles, per_pack);
-  size_t min_packs = ceil_div(MIN_TASK_BYTES, prows * K / 4 * tokens);
+  size_t min_packs = ceil_div(MIN_TASK_BYTES, prows * row_bytes * tokens);
   size_t tasks = want < packs ? want : packs;
   if (tasks > packs / min_packs) tasks = packs / min_packs;
   if (tasks == 0) tasks = 1;
@@ -56,7 +57,7 @@ int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_va
     return BITGEN_OK;
   }
   job j = {.v = v, .packed = packed, .q = q, .y = y, .xsum = xsum, .scale = scale};
-  split_rows(&j, prows, k->K, 1, 2 * threads);
+  split_rows(&j, prows, k->K / 4, 1, 2 * threads);
   return bitgen_pool_run(pool, j.row_tasks, gemv_task, &j);
 }
 
@@ -82,7 +83,7 @@ int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_va
   /* Rows first (weights are read once per row task); tokens only when the
    * rows alone cannot feed every thread. */
   size_t want = threads <= 1 ? 1 : 4 * threads;
-  split_rows(&j, prows, k->K, N, want);
+  split_rows(&j, prows, k->K / 4, N, want);
   j.tok_tasks = 1;
   j.toks_per_task = N;
   if (!j.specialized && j.row_tasks < want) {
@@ -97,4 +98,43 @@ int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_va
     return BITGEN_OK;
   }
   return bitgen_pool_run(pool, j.row_tasks * j.tok_tasks, gemm_task, &j);
+}
+
+static void run_task(void *ctx, size_t i) {
+  const job *j = ctx;
+  size_t r = i % j->row_tasks, c = i / j->row_tasks;
+  size_t t0 = r * j->tiles_per_task, t1 = t0 + j->tiles_per_task;
+  if (t1 > j->v->tiles) t1 = j->v->tiles;
+  size_t n0 = c * j->toks_per_task, n1 = n0 + j->toks_per_task;
+  if (n1 > j->N) n1 = j->N;
+  j->v->run(j->packed, j->acts, j->scale, j->y, j->ldy, t0, t1, n0, n1);
+}
+
+/* The bitgen_fmt.h formats: one kernel type for GEMV and GEMM; the same
+ * task split as bitgen_drive_gemm (a GEMV is one token). */
+int bitgen_drive_run(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                     size_t row_bytes, const uint8_t *packed, const bitgen_acts *a, size_t N, float wscale,
+                     float *y, size_t M) {
+  if (!k || !v || !v->run || !packed || !a || !y) return BITGEN_E_NULL;
+  if (N == 0 || (k->N > 1 && k->N != N) || (k->N == 1 && N != 1) || k->M != M) return BITGEN_E_SIZE;
+  if (!pool) pool = bitgen_pool_default();
+  size_t threads = bitgen_pool_threads(pool);
+  if (threads <= 1) {
+    v->run(packed, a, wscale, y, M, 0, v->tiles, 0, N);
+    return BITGEN_OK;
+  }
+  job j = {.v = v, .packed = packed, .acts = a, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N, .ldy = M,
+           .specialized = k->N > 1};
+  size_t want = (N == 1 ? 2 : 4) * threads;
+  split_rows(&j, prows, row_bytes, N, want);
+  j.tok_tasks = 1;
+  j.toks_per_task = N;
+  if (!j.specialized && N > 1 && j.row_tasks < want) {
+    size_t tok_tiles = ceil_div(N, v->tokens);
+    size_t split = ceil_div(want, j.row_tasks);
+    if (split > tok_tiles) split = tok_tiles;
+    j.toks_per_task = ceil_div(tok_tiles, split) * v->tokens;
+    j.tok_tasks = ceil_div(N, j.toks_per_task);
+  }
+  return bitgen_pool_run(pool, j.row_tasks * j.tok_tasks, run_task, &j);
 }

@@ -43,26 +43,70 @@ static nlist batch_sizes(int kind, int quick) {
 
 typedef struct {
   size_t M, K, nmax, psize, prows;
+  const bitgen_format *fmt; /* kind I2S, BLOCK or TL */
   int8_t *w, *q;
   bitgen_act *act;
   uint8_t *packed;
   float wscale;
   float *want, *y; /* nmax x M; y has a guard */
+  /* BLOCK: f16 scale bits and their values, ggml bytes, activation scales and sums */
+  uint16_t *d16;
+  float *wd, *ad;
+  uint8_t *gguf;
+  int16_t *bsums;
+  int16_t *lut; /* TL: tables */
+  bitgen_acts acts;
 } trial;
 
-/* Trial kinds 0..3: all weights +1 or -1 with all activations 127 or -128
- * (the largest sums, which would overflow 16-bit accumulators); 4: random
- * weights with activations only at the extremes; others: random. */
+/* Weights, scales, packing and reference of a BLOCK format trial; q is set. */
+static int prepare_block(trial *t, int kind, uint64_t *rng) {
+  const bitgen_format *f = t->fmt;
+  const size_t M = t->M, K = t->K, nb = K / f->block, n = kind < WORST ? 1 : t->nmax;
+  const int span = f->vmax - f->vmin + 1;
+  for (size_t i = 0; i < M * K; i++)
+    t->w[i] = (int8_t)(kind < WORST ? ((kind & 1) ? f->vmin : f->vmax) : f->vmin + (int)(next(rng) % (uint64_t)span));
+  /* worst cases: unit scales, so y is the integer dot itself; else f16
+   * scales of either sign over a few binades, activation scales likewise */
+  for (size_t i = 0; i < M * nb; i++) {
+    t->d16[i] = kind < WORST ? 0x3C00 : (uint16_t)(0x3000 + next(rng) % 0x1400 + ((next(rng) & 1) << 15));
+    t->wd[i] = bitgen_f16_to_f32(t->d16[i]);
+  }
+  for (size_t i = 0; i < t->nmax * nb; i++)
+    t->ad[i] = kind < WORST ? 1.0f : ((next(rng) & 1) ? -1.0f : 1.0f) * (float)(1 + next(rng) % 4096) / 65536.0f;
+  for (size_t i = 0; i < t->nmax * K / 16; i++) {
+    int s = 0;
+    for (size_t k = 0; k < 16; k++) s += t->q[16 * i + k];
+    t->bsums[i] = (int16_t)s;
+  }
+  size_t gsize = bitgen_blk_gguf_size(f, M, K);
+  int rc = bitgen_blk_encode_gguf(f, M, K, t->w, t->d16, t->gguf, gsize);
+  if (rc == BITGEN_OK) rc = bitgen_blk_pack_gguf(f, M, K, t->prows, t->gguf, gsize, t->packed, t->psize);
+  if (rc == BITGEN_OK) rc = bitgen_ref_blocks(M, K, f->block, t->w, t->wd, t->q, t->ad, n, t->want);
+  return rc;
+}
+
+/* Trial kinds 0..3: all weights at one extreme (+1 or -1 for ternary) with
+ * all activations 127 or -128 (the largest sums, which would overflow
+ * 16-bit accumulators); 4: random weights with activations only at the
+ * extremes; others: random. */
 static int prepare(trial *t, int kind, uint64_t *rng) {
   const size_t M = t->M, K = t->K;
   if (kind < WORST) {
-    memset(t->w, (kind & 1) ? -1 : 1, M * K);
     memset(t->q, (kind & 2) ? -128 : 127, t->nmax * K);
   } else {
-    for (size_t i = 0; i < M * K; i++) t->w[i] = (int8_t)((int)(next(rng) % 3) - 1);
     for (size_t i = 0; i < t->nmax * K; i++)
       t->q[i] = kind == WORST ? ((next(rng) & 1) ? 127 : -128) : (int8_t)(next(rng) & 0xff);
   }
+  if (t->fmt->kind == BITGEN_KIND_BLOCK) {
+    int rc = prepare_block(t, kind, rng);
+    for (size_t j = 1; rc == BITGEN_OK && kind < WORST && j < t->nmax; j++) /* identical tokens */
+      memcpy(t->want + j * M, t->want, M * sizeof(float));
+    return rc;
+  }
+  if (kind < WORST)
+    memset(t->w, (kind & 1) ? -1 : 1, M * K);
+  else
+    for (size_t i = 0; i < M * K; i++) t->w[i] = (int8_t)((int)(next(rng) % 3) - 1);
   /* worst cases use unit scales, so y is the integer dot itself */
   t->wscale = kind < WORST ? 1.0f : 0.5f + (float)(next(rng) % 1000) / 997.0f;
   for (size_t j = 0; j < t->nmax; j++) {
@@ -70,7 +114,13 @@ static int prepare(trial *t, int kind, uint64_t *rng) {
     t->act[j].sum = 0;
     for (size_t k = 0; k < K; k++) t->act[j].sum += t->q[j * K + k];
   }
-  int rc = bitgen_i2s_pack_ternary(M, K, t->prows, t->w, t->packed, t->psize);
+  int rc;
+  if (t->fmt->kind == BITGEN_KIND_TL) {
+    rc = bitgen_tl_pack_ternary(M, K, t->prows, t->w, t->packed, t->psize);
+    if (rc == BITGEN_OK) rc = bitgen_tl_tables(t->q, t->nmax, K, t->lut);
+  } else {
+    rc = bitgen_i2s_pack_ternary(M, K, t->prows, t->w, t->packed, t->psize);
+  }
   if (rc == BITGEN_OK) rc = bitgen_ref_gemm(M, K, t->w, t->wscale, t->q, kind < WORST ? 1 : t->nmax, t->act, t->want);
   for (size_t j = 1; kind < WORST && j < t->nmax; j++) /* identical tokens */
     memcpy(t->want + j * M, t->want, M * sizeof(float));
@@ -98,7 +148,9 @@ static void reset(const trial *t, size_t N) {
 static int check_call(const trial *t, const bitgen_kernel *k, const bitgen_variant *v, size_t N, size_t t0,
                       size_t t1, size_t n0, size_t n1, int kind, char *why, size_t why_size) {
   reset(t, N);
-  if (v->gemv)
+  if (v->run)
+    v->run(t->packed, &t->acts, t->wscale, t->y, t->M, t0, t1, n0, n1);
+  else if (v->gemv)
     v->gemv(t->packed, t->q, t->act[0].sum, t->wscale / t->act[0].scale, t->y, t0, t1);
   else
     v->gemm(t->packed, t->q, t->act, t->wscale, t->y, t->M, t0, t1, n0, n1);
@@ -117,7 +169,7 @@ static int check_call(const trial *t, const bitgen_kernel *k, const bitgen_varia
 static int check_variant(const trial *t, const bitgen_kernel *k, const bitgen_variant *v, int quick, int kind,
                          int *checks, char *why, size_t why_size) {
   const size_t half = v->tiles / 2;
-  if (v->gemv) {
+  if (k->N == 1) { /* GEMV */
     size_t r[3][2] = {{0, v->tiles}, {0, half}, {half, v->tiles}};
     for (int i = 0; i < 3; i++) {
       if (r[i][0] == r[i][1]) continue;
@@ -157,8 +209,15 @@ static int check_variant(const trial *t, const bitgen_kernel *k, const bitgen_va
 static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selected, int quick,
                         const char *only_isa, FILE *out) {
   const bitgen_shape *sh = &pkg->shapes[s];
-  trial t = {.M = sh->M, .K = sh->K, .prows = pkg->prows};
-  t.psize = bitgen_i2s_packed_size(t.M, t.K, t.prows);
+  trial t = {.M = sh->M, .K = sh->K, .prows = pkg->prows, .fmt = bitgen_format_by_name(pkg->format)};
+  if (!t.fmt) {
+    if (out) fprintf(out, "  unknown format %s\n", pkg->format);
+    return 1;
+  }
+  const int block = t.fmt->kind == BITGEN_KIND_BLOCK, tl = t.fmt->kind == BITGEN_KIND_TL;
+  t.psize = block ? bitgen_blk_packed_size(t.fmt, t.M, t.K, t.prows)
+            : tl  ? bitgen_tl_packed_size(t.M, t.K, t.prows)
+                  : bitgen_i2s_packed_size(t.M, t.K, t.prows);
   t.nmax = quick ? n_quick[sizeof n_quick / sizeof *n_quick - 1] : n_all[sizeof n_all / sizeof *n_all - 1];
   size_t ids[64], nids = 0;
   ids[nids++] = sh->gemv;
@@ -173,8 +232,23 @@ static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selec
   t.packed = bitgen_alloc(t.psize);
   t.want = bitgen_alloc(t.nmax * t.M * sizeof(float));
   t.y = bitgen_alloc((t.nmax * t.M + GUARD) * sizeof(float));
+  int extra_ok = 1;
+  if (block) {
+    const size_t nb = t.K / t.fmt->block;
+    t.d16 = bitgen_alloc(t.M * nb * sizeof(uint16_t));
+    t.wd = bitgen_alloc(t.M * nb * sizeof(float));
+    t.ad = bitgen_alloc(t.nmax * nb * sizeof(float));
+    t.bsums = bitgen_alloc(t.nmax * t.K / 16 * sizeof(int16_t));
+    t.gguf = bitgen_alloc(bitgen_blk_gguf_size(t.fmt, t.M, t.K));
+    extra_ok = t.d16 && t.wd && t.ad && t.bsums && t.gguf;
+    t.wscale = 1.0f;
+  } else if (tl) {
+    t.lut = bitgen_alloc(t.nmax * bitgen_tl_lut_size(t.K) * sizeof(int16_t));
+    extra_ok = t.lut != NULL;
+  }
+  t.acts = (bitgen_acts){t.q, t.ad, t.bsums, t.lut, t.act};
   int failures = 0;
-  if (!t.w || !t.q || !t.act || !t.packed || !t.want || !t.y) {
+  if (!t.w || !t.q || !t.act || !t.packed || !t.want || !t.y || !extra_ok) {
     if (out) fprintf(out, "  shape %zux%zu: out of memory\n", t.M, t.K);
     failures = 1;
     goto done;
@@ -233,7 +307,8 @@ static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selec
   }
 done:
   bitgen_free(t.w), bitgen_free(t.q), bitgen_free(t.act), bitgen_free(t.packed), bitgen_free(t.want);
-  bitgen_free(t.y);
+  bitgen_free(t.y), bitgen_free(t.d16), bitgen_free(t.wd), bitgen_free(t.ad), bitgen_free(t.bsums);
+  bitgen_free(t.gguf), bitgen_free(t.lut);
   return failures;
 }
 

@@ -1,28 +1,75 @@
 #!/usr/bin/env bash
-# The main job: build bitgen, generate the package for a spec (default: BitNet
-# b1.58 2B4T) into out/, build it on its own as a user would, verify every
-# kernel on this CPU, and benchmark it against this machine's limits.
-# usage: scripts/run.sh [SPEC] [bench options, e.g. --full]
+# The main job: build bitgen, generate the package for a spec into out/, build
+# it on its own as a user would, verify every kernel on this CPU, and benchmark
+# it against this machine's limits.
+#
+# usage: scripts/run.sh [--quick | --full] [bench options]
+#          the default spec (BitNet b1.58 2B4T, i2s), then the same model in
+#          every other weight format (specs/bitnet-b1.58-2b-4t-*.lua), and a
+#          side-by-side table, JSON and SVG of all of them
+#          (out/bench-formats.{json,svg}, bench/compare.py)
+#        scripts/run.sh SPEC [bench options, e.g. --full]
+#          one spec only
+# --quick (the bench's default mode) also verifies with bitgen-verify --quick.
+# NINJA_JOBS=N limits the package builds to N parallel jobs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-spec=${1:-specs/bitnet-b1.58-2b-4t.lua}
-shift || true
+default_spec=specs/bitnet-b1.58-2b-4t.lua
+format_specs=(specs/bitnet-b1.58-2b-4t-tq2_0.lua specs/bitnet-b1.58-2b-4t-tq1_0.lua
+  specs/bitnet-b1.58-2b-4t-q4_0.lua specs/bitnet-b1.58-2b-4t-q8_0.lua specs/bitnet-b1.58-2b-4t-tl.lua)
+
+all=1
+if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then
+  all=0
+  spec=$1
+  shift
+fi
+verify_opts=()
+for a in "$@"; do
+  if [ "$a" = --quick ]; then verify_opts=(--quick); fi
+done
+
 [ -d build ] || meson setup build >/dev/null
 ninja -C build bitgen
-model=$(lua5.4 gen/bitgen.lua meson-info "$spec" | awk '$1 == "prefix" {print $2}')
-pkg="out/$(basename "$spec" .lua)"
-build/bitgen generate "$spec" -o "$pkg"
-[ -d "$pkg/build" ] || meson setup "$pkg/build" "$pkg" >/dev/null
-ninja -C "$pkg/build"
+
+# run_spec SPEC [bench options]: generate, build, verify, bench; the bench's
+# JSON and SVG go to out/<spec>/build/bench/bench-results.{json,svg}.
+run_spec() {
+  local spec=$1
+  shift
+  local model pkg bench_dir
+  model=$(lua5.4 gen/bitgen.lua meson-info "$spec" | awk '$1 == "prefix" {print $2}')
+  pkg="out/$(basename "$spec" .lua)"
+  echo
+  echo "==== $spec -> $pkg"
+  build/bitgen generate "$spec" -o "$pkg"
+  [ -d "$pkg/build" ] || meson setup "$pkg/build" "$pkg" >/dev/null
+  ninja -C "$pkg/build" ${NINJA_JOBS:+-j "$NINJA_JOBS"}
+  echo
+  echo "== verify: every kernel variant this CPU runs, bit-exact against the scalar reference"
+  "$pkg/build/bitgen-verify" ${verify_opts[@]+"${verify_opts[@]}"}
+  echo
+  echo "== bench"
+  bench_dir="$pkg/build/bench"
+  mkdir -p "$bench_dir"
+  cc -std=c11 -O2 -I"$pkg" -DBITGEN_PKG_HEADER="\"$model.h\"" -DBITGEN_PKG_PREFIX="$model" \
+    -DBITGEN_BENCH_CFLAGS="\"cc -std=c11 -O2 (baseline ISA); kernels: the package's meson.build, per-ISA flags\"" \
+    bench/*.c "$pkg/build/lib$model.a" -lpthread -lm -o "$bench_dir/bitgen-bench"
+  bench_dir=$(cd "$bench_dir" && pwd)
+  (cd "$bench_dir" && ./bitgen-bench --hugepages --json "$bench_dir/bench-results.json" \
+    --svg "$bench_dir/bench-results.svg" "$@")
+}
+
+if [ $all = 0 ]; then
+  run_spec "$spec" "$@"
+  exit 0
+fi
+
+jsons=()
+for s in "$default_spec" "${format_specs[@]}"; do
+  run_spec "$s" "$@"
+  jsons+=("out/$(basename "$s" .lua)/build/bench/bench-results.json")
+done
 echo
-echo "== verify: every kernel variant this CPU runs, bit-exact against the scalar reference"
-"$pkg/build/bitgen-verify"
-echo
-echo "== bench"
-bench_dir="$pkg/build/bench"
-mkdir -p "$bench_dir"
-cc -std=c11 -O2 -I"$pkg" -DBITGEN_PKG_HEADER="\"$model.h\"" -DBITGEN_PKG_PREFIX="$model" \
-  -DBITGEN_BENCH_CFLAGS="\"cc -std=c11 -O2 (baseline ISA); kernels: the package's meson.build, per-ISA flags\"" \
-  bench/*.c "$pkg/build/lib$model.a" -lpthread -lm -o "$bench_dir/bitgen-bench"
-bench_dir=$(cd "$bench_dir" && pwd)
-(cd "$bench_dir" && ./bitgen-bench --hugepages --json "$bench_dir/bench-results.json" --svg "$bench_dir/bench-results.svg" "$@")
+echo "==== side by side: every format on the default spec's shapes"
+python3 bench/compare.py --json out/bench-formats.json --svg out/bench-formats.svg "${jsons[@]}"

@@ -39,8 +39,9 @@ $ end
 $ for _, k in ipairs(plan.kernels) do
 static const bitgen_variant variants_${k.index}[] = { /* ${k.name} */
 $   for _, v in ipairs(k.variants) do
-$     local fns = k.op == "gemv" and (v.symbol .. ", NULL") or ("NULL, " .. v.symbol)
-$     guarded(v, string.format('  {"%s", "%s", FEATURES_%s, %s, %d, %d, %d, %d},', v.name, v.isa, v.isa:upper(), fns, v.rows, v.tokens, v.unroll, v.tiles))
+$     local fns, run = k.op == "gemv" and (v.symbol .. ", NULL") or ("NULL, " .. v.symbol), "NULL"
+$     if kind ~= "i2s" then fns, run = "NULL, NULL", v.symbol end
+$     guarded(v, string.format('  {"%s", "%s", FEATURES_%s, %s, %d, %d, %d, %d, %s},', v.name, v.isa, v.isa:upper(), fns, v.rows, v.tokens, v.unroll, v.tiles, run))
 $   end
 };
 $ end

@@ -6,8 +6,11 @@ usage: test_bench.py BENCH_EXECUTABLE [EXTRA_BENCH_ARGS...]
 Runs the bench (built against a small test package) with `--layers 1` and
 temporary --json/--svg paths, then checks that the JSON parses and has every
 field with a sane type and sign, that figures derived from each other agree,
-and that the SVG is well-formed XML with an <svg> root.  No timing threshold
-is checked anywhere: a slow or noisy machine must not fail this test.
+and that the SVG is well-formed XML with an <svg> root.  Then merges the JSON
+with bench/compare.py (the side-by-side step of scripts/run.sh), as if two
+formats had been measured, and checks its table, JSON and SVG the same way.
+No timing threshold is checked anywhere: a slow or noisy machine must not
+fail this test.
 
 Exit 0 on success; otherwise every problem found is printed and the exit
 status is 1.  Python standard library only.
@@ -108,8 +111,12 @@ def check_json(c, d, layers):
     # package
     pkg = c.field(d, "package", top, "dict") or {}
     w = f"{top}.package"
-    for k in ("model", "format", "prefix", "header"):
+    for k in ("model", "format", "prefix", "header", "quantizer"):
         c.field(pkg, k, w, "str", nonempty=True)
+    if c.field(pkg, "kind", w, "str") not in (None, "i2s", "block", "tl"):
+        c.fail(f"{w}.kind", f"unexpected {pkg.get('kind')!r}")
+    c.field(pkg, "bits_per_weight", w, "num", positive=True)
+    quantizer = pkg.get("quantizer", "bitgen_quantize")
     for k in ("prows", "layers", "nkernels", "gemv_kernels"):
         c.field(pkg, k, w, "int", positive=True)
     matrices = c.field(pkg, "matrices", w, "list", nonempty=True) or []
@@ -190,7 +197,7 @@ def check_json(c, d, layers):
         here = f"{top}.quant[{i}]"
         K = c.field(q, "K", here, "int", positive=True)
         fn = c.field(q, "function", here, "str", nonempty=True)
-        if fn == "bitgen_quantize":
+        if fn == quantizer:
             quant_k.add(K)
         c.field(q, "calls_per_sample", here, "int", positive=True)
         c.field(q, "samples", here, "int", positive=True)
@@ -214,13 +221,17 @@ def check_json(c, d, layers):
         K = c.field(k, "K", here, "int", positive=True)
         pb = c.field(k, "packed_bytes", here, "int", positive=True)
         packed[name] = pb
+        bpw = c.field(k, "bits_per_weight", here, "num", positive=True)
         ops = c.field(k, "ops_per_call", here, "num", positive=True)
         if isinstance(M, int) and isinstance(K, int):
             c.close(ops, 2.0 * M * K, here, "ops_per_call vs 2*M*K")
-            if isinstance(pb, int) and pb < M * K // 4:
-                c.fail(f"{here}.packed_bytes", f"{pb} < M*K/4")
+            # no format packs below log2(3) = 1.58 bits per weight (tq1_0 1.69, tl 1.78)
+            if isinstance(pb, int) and pb * 8 < M * K * 1.58:
+                c.fail(f"{here}.packed_bytes", f"{pb} < M*K*1.58/8")
+            if isinstance(pb, int):
+                c.close(bpw, 8.0 * pb / (M * K), here, "bits_per_weight vs 8*packed_bytes/(M*K)")
             if K not in quant_k:
-                c.fail(f"{top}.quant", f"no bitgen_quantize entry for K={K}")
+                c.fail(f"{top}.quant", f"no {quantizer} entry for K={K}")
         if c.field(k, "residency", here, "str") not in (None, "L2", "LLC", "DRAM"):
             c.fail(f"{here}.residency", f"unexpected {k.get('residency')!r}")
         c.field(k, "bound_probe", here, "str", nonempty=True)
@@ -402,6 +413,80 @@ def check_svg(c, path, model):
             c.fail("svg", f"no {word!r} label")
 
 
+COMPARE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "bench", "compare.py")
+
+
+def check_compare(c, src_path, data, tmp):
+    """bench/compare.py over the bench's JSON given twice (two "formats")."""
+    jpath, spath = os.path.join(tmp, "formats.json"), os.path.join(tmp, "formats.svg")
+    cmd = [sys.executable, COMPARE, "--json", jpath, "--svg", spath, src_path, src_path]
+    try:
+        run = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        c.fail("compare", f"could not run {' '.join(cmd)}: {e}")
+        return
+    if run.returncode != 0:
+        c.fail("compare", f"exit status {run.returncode}\n{run.stdout}\n{run.stderr}")
+        return
+    fmt_name = data.get("package", {}).get("format", "")
+    for word in ("best isa", "hot GB/s", "cold ms", "model", jpath, spath):
+        if word not in run.stdout:
+            c.fail("compare.stdout", f"no {word!r} in the table")
+    try:
+        with open(jpath, encoding="utf-8") as f:
+            d = json.load(f)
+    except (OSError, ValueError) as e:
+        c.fail("compare.json", str(e))
+        return
+    top = "compare.json"
+    if d.get("schema") != "bitgen-bench-formats/1":
+        c.fail(f"{top}.schema", f"unexpected {d.get('schema')!r}")
+    c.field(d, "units", top, "str", nonempty=True)
+    c.field(d, "machine", top, "dict")
+    c.field(d, "threads_all", top, "int", nonneg=True)
+    formats = c.field(d, "formats", top, "list", nonempty=True) or []
+    if len(formats) != 2:
+        c.fail(f"{top}.formats", f"{len(formats)} entries for 2 inputs")
+    src_kernels = {k.get("name"): k for k in data.get("kernels", [])}
+    for i, f in enumerate(formats):
+        w = f"{top}.formats[{i}]"
+        if c.field(f, "format", w, "str", nonempty=True) not in (None, fmt_name):
+            c.fail(f"{w}.format", f"{f.get('format')!r}, the bench says {fmt_name!r}")
+        for k in ("model", "kind", "quantizer", "source"):
+            c.field(f, k, w, "str", nonempty=True)
+        c.close(c.field(f, "bits_per_weight", w, "num", positive=True),
+                data.get("package", {}).get("bits_per_weight"), w, "bits_per_weight vs the bench's")
+        sw = c.field(f, "sweep", w, "dict") or {}
+        c.field(sw, "isa", f"{w}.sweep", "str", nonempty=True)
+        t1 = c.field(sw, "threads1", f"{w}.sweep", "dict") or {}
+        for k in ("ms", "gbs", "bound_ms", "ratio_to_bound"):
+            c.field(t1, k, f"{w}.sweep.threads1", "num", positive=True)
+        kernels = c.field(f, "kernels", w, "list", nonempty=True) or []
+        if len(kernels) != len(src_kernels):
+            c.fail(f"{w}.kernels", f"{len(kernels)} entries, the bench has {len(src_kernels)} GEMV kernels")
+        for j, k in enumerate(kernels):
+            kw = f"{w}.kernels[{j}]"
+            for key in ("kernel", "shape", "best_isa"):
+                c.field(k, key, kw, "str", nonempty=True)
+            for key in ("M", "K", "packed_bytes"):
+                c.field(k, key, kw, "int", positive=True)
+            c.field(k, "bits_per_weight", kw, "num", positive=True)
+            hot = c.field(k, "hot", kw, "dict") or {}
+            for key in ("gbs", "us", "us_with_quant", "gops"):
+                c.field(hot, key, f"{kw}.hot", "num", positive=True)
+            src = src_kernels.get(k.get("kernel"))
+            if src is None:
+                c.fail(f"{kw}.kernel", f"{k.get('kernel')!r} is not a kernel of the bench")
+                continue
+            best = max((v.get("gbs", 0) for v in src.get("variants", []) if v.get("threads") == 1), default=None)
+            c.close(hot.get("gbs"), best, kw, "hot gbs vs the best 1-thread variant's")
+            cold = k.get("cold")
+            if cold is not None:
+                for key in ("ms", "gbs", "ratio_to_bound"):
+                    c.field(cold, key, f"{kw}.cold", "num", nonneg=True)
+    check_svg(c, spath, fmt_name)
+
+
 def main(argv):
     if len(argv) < 2:
         print(__doc__.strip().splitlines()[2], file=sys.stderr)
@@ -431,6 +516,7 @@ def main(argv):
         check_json(c, data, 1)
         model = data.get("package", {}).get("model") if isinstance(data.get("package"), dict) else None
         check_svg(c, spath, model)
+        check_compare(c, jpath, data, tmp)
 
         # A variant name the package lacks is refused before any measurement.
         bad = subprocess.run([exe, "--isa", "no-such-isa", "--json", jpath, "--svg", spath],

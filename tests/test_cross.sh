@@ -8,7 +8,9 @@
 # bytes and outputs must equal the host's: same bytes, same outputs on x86,
 # Arm and RISC-V.  A missing cross compiler, sysroot or qemu is a failure:
 # scripts/setup.sh installs them.
-# usage: test_cross.sh BITGEN SOURCE_ROOT aarch64|riscv64 [HOST_VERIFY_DEFAULT HOST_VERIFY_ODD_A HOST_VERIFY_ODD_B]
+# usage: test_cross.sh BITGEN SOURCE_ROOT aarch64|riscv64 [HOST_VERIFY...]
+#   in the order of `keys` below: default, odd-a, odd-b, then one test package
+#   per other weight format.
 #   HOST_VERIFY_*: the host's bitgen-verify of each package (the top-level build
 #   passes its own); without them the packages are also built for the host.
 set -u
@@ -63,6 +65,10 @@ fi
 
 keys=(default odd-a odd-b)
 specs=("$root/specs/bitnet-b1.58-2b-4t.lua" "$root/tests/specs/odd-a.lua" "$root/tests/specs/odd-b.lua")
+for f in tq2_0 tq1_0 q4_0 q8_0 tl; do
+  keys+=("odd-$f")
+  specs+=("$root/tests/specs/odd-$f.lua")
+done
 
 columns() { awk '$1 == "digest" { print $2, $4, $5 }' "$1"; } # kernel, packed hash, output hash
 

@@ -1,0 +1,64 @@
+$ local B = spec.fmt.block
+static const bitgen_format *format(void) { return bitgen_format_by_name("${spec.format}"); }
+
+size_t ${P}_packed_size(size_t shape) {
+  const bitgen_package *pkg = ${P}_package();
+  if (shape >= pkg->nshapes) return 0;
+  return bitgen_blk_packed_size(format(), pkg->shapes[shape].M, pkg->shapes[shape].K, pkg->prows);
+}
+
+size_t ${P}_gguf_size(size_t shape) {
+  const bitgen_package *pkg = ${P}_package();
+  if (shape >= pkg->nshapes) return 0;
+  return bitgen_blk_gguf_size(format(), pkg->shapes[shape].M, pkg->shapes[shape].K);
+}
+
+int ${P}_pack_f32(size_t shape, size_t M, size_t K, const float *w, void *packed, size_t packed_size) {
+  int rc = shape_ok(shape, M, K);
+  return rc ? rc : bitgen_blk_pack_f32(format(), M, K, ${spec.pack_rows}, w, packed, packed_size);
+}
+
+int ${P}_pack_gguf(size_t shape, size_t M, size_t K, const uint8_t *src, size_t src_size, void *packed,
+                   size_t packed_size) {
+  int rc = shape_ok(shape, M, K);
+  return rc ? rc : bitgen_blk_pack_gguf(format(), M, K, ${spec.pack_rows}, src, src_size, packed, packed_size);
+}
+
+int ${P}_export_gguf(size_t shape, size_t M, size_t K, const void *packed, size_t packed_size, uint8_t *dst,
+                     size_t dst_size) {
+  int rc = shape_ok(shape, M, K);
+  return rc ? rc : bitgen_blk_export_gguf(format(), M, K, ${spec.pack_rows}, packed, packed_size, dst, dst_size);
+}
+
+int ${P}_quantize(const float *x, size_t N, size_t K, int8_t *q, float *d, int16_t *bsums) {
+  return bitgen_quantize_blocks(x, N, K, ${B}, q, d, bsums);
+}
+
+/* Checks shared by both multiplies, then the kernel for N tokens. */
+static int run(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
+               const int16_t *bsums, size_t K, size_t N, float *y, size_t M, bitgen_pool *pool) {
+  int rc = ${P}_init();
+  if (rc) return rc;
+  if ((rc = shape_ok(shape, M, K))) return rc;
+  if (!packed || !q || !d || !bsums || !y) return BITGEN_E_NULL;
+  if (packed_size != ${P}_packed_size(shape) || N == 0) return BITGEN_E_SIZE;
+  if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
+  const bitgen_package *pkg = ${P}_package();
+  const bitgen_shape *sh = &pkg->shapes[shape];
+  size_t kernel = N == 1 ? sh->gemv : sh->gemm;
+  for (size_t b = 0; b < sh->nbatched && N > 1; b++)
+    if (pkg->kernels[sh->batched[b]].N == N) kernel = sh->batched[b];
+  const bitgen_acts acts = {q, d, bsums, NULL, NULL};
+  return bitgen_drive_run(pool, &pkg->kernels[kernel], ${P}_selected(kernel), pkg->prows,
+                          K / ${B} * (${spec.fmt.qbytes} + 2), (const uint8_t *)packed, &acts, N, 1.0f, y, M);
+}
+
+int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
+              const int16_t *bsums, size_t K, float *y, size_t M, bitgen_pool *pool) {
+  return run(shape, packed, packed_size, q, d, bsums, K, 1, y, M, pool);
+}
+
+int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
+              const int16_t *bsums, size_t K, size_t N, float *y, size_t M, bitgen_pool *pool) {
+  return run(shape, packed, packed_size, q, d, bsums, K, N, y, M, pool);
+}

@@ -1,0 +1,37 @@
+/* Activations: quantized per token with bitgen_quantize() (bitgen_rt.h).
+ * Output: y[i] = (float)(sum_k w[i][k] * q[k]) * (wscale / act.scale). */
+
+/* Bytes of packed weights for a shape (0 for a bad id). */
+size_t ${P}_packed_size(size_t shape);
+
+/* Pack M x K weights (row-major) for a shape; M and K must match it.  The
+ * packed bytes serve the GEMV and GEMM kernels of every ISA alike.
+ *   _ternary: values in {-1, 0, 1}; the caller keeps its own scale.
+ *   _f32:     BitNet absmean quantization; *scale receives gamma.
+ *   _gguf:    the canonical I2_S tensor bytes of a BitNet GGUF file. */
+int ${P}_pack_ternary(size_t shape, size_t M, size_t K, const int8_t *w, void *packed, size_t packed_size);
+int ${P}_pack_f32(size_t shape, size_t M, size_t K, const float *w, void *packed, size_t packed_size,
+                  float *scale);
+int ${P}_pack_gguf(size_t shape, size_t M, size_t K, const uint8_t *src, size_t src_size, void *packed,
+                   size_t packed_size, float *scale);
+
+/* One token (decode): y (M floats) = W (packed, scale wscale) x q (K int8,
+ * from bitgen_quantize with act).  M and K must match the shape.  Rows are
+ * split across pool's threads (the caller takes part); NULL means
+ * bitgen_pool_default(), one thread per online core; a pool made with
+ * bitgen_pool_create(1, ...) keeps the work on the calling thread.  Results
+ * are bit-identical for every thread count. */
+int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
+              const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
+
+/* N tokens (prefill): q is N x K (row-major, from bitgen_quantize with
+ * act[N]), y is N x M (row-major).  Uses the kernel specialized for N if
+ * the spec has one, else the general one; pool as for gemv. */
+int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
+              size_t N, const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
+
+/* GEMV over kernel row tiles [t0, t1) only (t1 <= the selected GEMV
+ * variant's tiles), for callers that split rows across their own threads. */
+int ${P}_gemv_tiles(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q,
+                    size_t K, const bitgen_act *act, float *y, size_t M, size_t t0, size_t t1);
+

@@ -1,0 +1,37 @@
+${include("api_ternary_packers.c", { rt = "tl" })}
+
+size_t ${P}_lut_size(size_t K) { return bitgen_tl_lut_size(K); }
+
+int ${P}_tables(const int8_t *q, size_t N, size_t K, int16_t *lut) { return bitgen_tl_tables(q, N, K, lut); }
+
+/* Checks shared by both multiplies, then the kernel for N tokens. */
+static int run(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
+               size_t N, const bitgen_act *act, float *y, size_t M, bitgen_pool *pool) {
+  int rc = ${P}_init();
+  if (rc) return rc;
+  if ((rc = shape_ok(shape, M, K))) return rc;
+  if (!packed || !lut || !act || !y) return BITGEN_E_NULL;
+  if (packed_size != ${P}_packed_size(shape) || N == 0) return BITGEN_E_SIZE;
+  if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
+  if (wscale != wscale) return BITGEN_E_VALUE;
+  for (size_t j = 0; j < N; j++)
+    if (!(act[j].scale > 0.0f)) return BITGEN_E_VALUE;
+  const bitgen_package *pkg = ${P}_package();
+  const bitgen_shape *sh = &pkg->shapes[shape];
+  size_t kernel = N == 1 ? sh->gemv : sh->gemm;
+  for (size_t b = 0; b < sh->nbatched && N > 1; b++)
+    if (pkg->kernels[sh->batched[b]].N == N) kernel = sh->batched[b];
+  const bitgen_acts acts = {NULL, NULL, NULL, lut, act};
+  return bitgen_drive_run(pool, &pkg->kernels[kernel], ${P}_selected(kernel), pkg->prows, bitgen_tl_words(K) * 2,
+                          (const uint8_t *)packed, &acts, N, wscale, y, M);
+}
+
+int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
+              const bitgen_act *act, float *y, size_t M, bitgen_pool *pool) {
+  return run(shape, packed, packed_size, wscale, lut, K, 1, act, y, M, pool);
+}
+
+int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
+              size_t N, const bitgen_act *act, float *y, size_t M, bitgen_pool *pool) {
+  return run(shape, packed, packed_size, wscale, lut, K, N, act, y, M, pool);
+}

@@ -1,0 +1,34 @@
+/* Activations: quantized per token with bitgen_quantize() (q, act), then
+ * ${P}_tables() builds each token's lookup tables from q.
+ * Output: y[i] = (float)(sum_k w[i][k] * q[k]) * (wscale / act.scale), the
+ * same numbers as the i2s format gives. */
+
+/* Bytes of packed weights for a shape (0 for a bad id). */
+size_t ${P}_packed_size(size_t shape);
+
+/* Pack M x K weights (row-major) for a shape; M and K must match it.  The
+ * packed bytes serve the GEMV and GEMM kernels of every ISA alike.
+ *   _ternary: values in {-1, 0, 1}; the caller keeps its own scale.
+ *   _f32:     BitNet absmean quantization; *scale receives gamma.
+ *   _gguf:    the canonical I2_S tensor bytes of a BitNet GGUF file. */
+int ${P}_pack_ternary(size_t shape, size_t M, size_t K, const int8_t *w, void *packed, size_t packed_size);
+int ${P}_pack_f32(size_t shape, size_t M, size_t K, const float *w, void *packed, size_t packed_size,
+                  float *scale);
+int ${P}_pack_gguf(size_t shape, size_t M, size_t K, const uint8_t *src, size_t src_size, void *packed,
+                   size_t packed_size, float *scale);
+
+/* int16 table entries per token for length K, and the tables of N tokens
+ * (q: N x K from bitgen_quantize; lut: N x ${P}_lut_size(K)). */
+size_t ${P}_lut_size(size_t K);
+int ${P}_tables(const int8_t *q, size_t N, size_t K, int16_t *lut);
+
+/* One token (decode): y (M floats) = W (packed, scale wscale) x the token's
+ * tables (lut) and act.  Rows are split across pool's threads (the caller
+ * takes part); NULL means bitgen_pool_default().  Results are bit-identical
+ * for every thread count. */
+int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
+              const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
+
+/* N tokens (prefill): lut is N x ${P}_lut_size(K), act[N], y is N x M. */
+int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
+              size_t N, const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
