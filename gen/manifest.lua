@@ -12,7 +12,7 @@ return {
     "q4_0_ymm.inc", "q4_0_zmm.inc", "q8_0_ymm.inc", "q8_0_zmm.inc", "tl_scalar.c", "tl_ymm.c", "tl_zmm.c",
     "blk_neon.c", "tq2_0_neon.inc", "tq1_0_neon.inc", "q4_0_neon.inc", "q8_0_neon.inc", "blk_sve.c", "blk_rvv.c",
     "tl_neon.c", "tl_sve.c", "tl_rvv.c",
-    "package.h", "api_i2s.h", "api_block.h", "api_tl.h", "api_i2s.c", "api_block.c", "api_tl.c", "api_ternary_packers.c", "dispatch.c", "api.c",
+    "package.h", "api_i2s.h", "api_block.h", "api_tl.h", "api_i2s.c", "api_block.c", "api_tl.c", "api_ternary_packers.c", "api_ternary_packers.h", "dispatch.c", "api.c",
     "verify_main.c", "package_meson.build", "meson_options.txt",
     "package_readme.md",
   },

@@ -61,13 +61,34 @@ int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_va
   return bitgen_pool_run(pool, j.row_tasks, gemv_task, &j);
 }
 
+/* Tasks of a GEMM-like call: rows first (weights are read once per row
+ * task); tokens only when the rows alone cannot feed `want` tasks. */
+static void split_tasks(job *j, size_t prows, size_t row_bytes, size_t want) {
+  split_rows(j, prows, row_bytes, j->N, want);
+  j->tok_tasks = 1;
+  j->toks_per_task = j->N;
+  if (!j->specialized && j->N > 1 && j->row_tasks < want) {
+    size_t tok_tiles = ceil_div(j->N, j->v->tokens);
+    size_t split = ceil_div(want, j->row_tasks);
+    if (split > tok_tiles) split = tok_tiles;
+    j->toks_per_task = ceil_div(tok_tiles, split) * j->v->tokens;
+    j->tok_tasks = ceil_div(j->N, j->toks_per_task);
+  }
+}
+
+/* Row tiles [t0, t1) and tokens [n0, n1) of task i. */
+static void task_range(const job *j, size_t i, size_t *t0, size_t *t1, size_t *n0, size_t *n1) {
+  size_t r = i % j->row_tasks, c = i / j->row_tasks;
+  *t0 = r * j->tiles_per_task, *t1 = *t0 + j->tiles_per_task;
+  if (*t1 > j->v->tiles) *t1 = j->v->tiles;
+  *n0 = c * j->toks_per_task, *n1 = *n0 + j->toks_per_task;
+  if (*n1 > j->N) *n1 = j->N;
+}
+
 static void gemm_task(void *ctx, size_t i) {
   const job *j = ctx;
-  size_t r = i % j->row_tasks, c = i / j->row_tasks;
-  size_t t0 = r * j->tiles_per_task, t1 = t0 + j->tiles_per_task;
-  if (t1 > j->v->tiles) t1 = j->v->tiles;
-  size_t n0 = c * j->toks_per_task, n1 = n0 + j->toks_per_task;
-  if (n1 > j->N) n1 = j->N;
+  size_t t0, t1, n0, n1;
+  task_range(j, i, &t0, &t1, &n0, &n1);
   j->v->gemm(j->packed, j->q, j->act, j->scale, j->y, j->ldy, t0, t1, n0, n1);
 }
 
@@ -80,33 +101,18 @@ int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_va
   size_t threads = bitgen_pool_threads(pool);
   job j = {.v = v, .packed = packed, .q = q, .act = act, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N,
            .ldy = M, .specialized = k->N > 1};
-  /* Rows first (weights are read once per row task); tokens only when the
-   * rows alone cannot feed every thread. */
-  size_t want = threads <= 1 ? 1 : 4 * threads;
-  split_rows(&j, prows, k->K / 4, N, want);
-  j.tok_tasks = 1;
-  j.toks_per_task = N;
-  if (!j.specialized && j.row_tasks < want) {
-    size_t tok_tiles = ceil_div(N, v->tokens);
-    size_t split = ceil_div(want, j.row_tasks);
-    if (split > tok_tiles) split = tok_tiles;
-    j.toks_per_task = ceil_div(tok_tiles, split) * v->tokens;
-    j.tok_tasks = ceil_div(N, j.toks_per_task);
-  }
   if (threads <= 1) {
     v->gemm(packed, q, act, wscale, y, M, 0, v->tiles, 0, N);
     return BITGEN_OK;
   }
+  split_tasks(&j, prows, k->K / 4, 4 * threads);
   return bitgen_pool_run(pool, j.row_tasks * j.tok_tasks, gemm_task, &j);
 }
 
 static void run_task(void *ctx, size_t i) {
   const job *j = ctx;
-  size_t r = i % j->row_tasks, c = i / j->row_tasks;
-  size_t t0 = r * j->tiles_per_task, t1 = t0 + j->tiles_per_task;
-  if (t1 > j->v->tiles) t1 = j->v->tiles;
-  size_t n0 = c * j->toks_per_task, n1 = n0 + j->toks_per_task;
-  if (n1 > j->N) n1 = j->N;
+  size_t t0, t1, n0, n1;
+  task_range(j, i, &t0, &t1, &n0, &n1);
   j->v->run(j->packed, j->acts, j->scale, j->y, j->ldy, t0, t1, n0, n1);
 }
 
@@ -125,16 +131,6 @@ int bitgen_drive_run(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_var
   }
   job j = {.v = v, .packed = packed, .acts = a, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N, .ldy = M,
            .specialized = k->N > 1};
-  size_t want = (N == 1 ? 2 : 4) * threads;
-  split_rows(&j, prows, row_bytes, N, want);
-  j.tok_tasks = 1;
-  j.toks_per_task = N;
-  if (!j.specialized && N > 1 && j.row_tasks < want) {
-    size_t tok_tiles = ceil_div(N, v->tokens);
-    size_t split = ceil_div(want, j.row_tasks);
-    if (split > tok_tiles) split = tok_tiles;
-    j.toks_per_task = ceil_div(tok_tiles, split) * v->tokens;
-    j.tok_tasks = ceil_div(N, j.toks_per_task);
-  }
+  split_tasks(&j, prows, row_bytes, (N == 1 ? 2 : 4) * threads); /* GEMV: as bitgen_drive_gemv */
   return bitgen_pool_run(pool, j.row_tasks * j.tok_tasks, run_task, &j);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "bitgen_rt.h"
+#include "cpu_internal.h"
 #include "quant_internal.h"
 
 int bitgen_quant_check(const float *x, size_t n, size_t K, const int8_t *q,
@@ -49,50 +50,25 @@ int bitgen_quantize_scalar(const float *x, size_t n, size_t K, int8_t *q, bitgen
   return BITGEN_OK;
 }
 
-/* Best first.  Names follow the package ISA names so one BITGEN_ISA value
- * steers kernels and quantizer alike; the quantizer itself needs no VNNI,
- * so each entry asks only for what its code uses.  "avxvnni" shares the
- * AVX2 code and comes after "avx2" so that the default pick on an AVX2 CPU
- * is reported as "avx2". */
-static const struct {
-  const char *name;
-  uint32_t features;
-  bitgen_quant_fn fn;
-} quant_table[] = {
-#ifdef BITGEN_QUANT_X86
-    {"avx512vnni", BITGEN_FEAT_AVX512F | BITGEN_FEAT_AVX512BW, bitgen_quantize_avx512},
-    {"avx2", BITGEN_FEAT_AVX2, bitgen_quantize_avx2},
-    {"avxvnni", BITGEN_FEAT_AVX2, bitgen_quantize_avx2},
+/* One implementation per runtime level (cpu_internal.h), in its order. */
+static const bitgen_quant_fn quant_fns[BITGEN_NLEVELS] = {
+#ifdef BITGEN_RT_X86
+    bitgen_quantize_avx512, bitgen_quantize_avx2, bitgen_quantize_avx2,
 #endif
-    {"scalar", 0, bitgen_quantize_scalar},
+    bitgen_quantize_scalar,
 };
-#define QUANT_TABLE_LEN (sizeof quant_table / sizeof quant_table[0])
 
 static pthread_once_t quant_once = PTHREAD_ONCE_INIT;
 static size_t quant_choice;
 
-/* A BITGEN_ISA naming an entry this CPU can run wins; anything else
- * (unset, unknown, unsupported) falls back to the best supported entry. */
-static void quant_init(void) {
-  uint32_t cpu = bitgen_cpu_features();
-  const char *forced = bitgen_forced_isa(); /* same reading as the kernels' */
-  size_t best = QUANT_TABLE_LEN - 1;
-  for (size_t i = QUANT_TABLE_LEN; i-- > 0;)
-    if ((quant_table[i].features & cpu) == quant_table[i].features) best = i;
-  if (forced != NULL)
-    for (size_t i = 0; i < QUANT_TABLE_LEN; i++)
-      if (strcmp(forced, quant_table[i].name) == 0 &&
-          (quant_table[i].features & cpu) == quant_table[i].features)
-        best = i;
-  quant_choice = best;
-}
+static void quant_init(void) { quant_choice = bitgen_runtime_level(); }
 
 int bitgen_quantize(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act) {
   pthread_once(&quant_once, quant_init);
-  return quant_table[quant_choice].fn(x, n, K, q, act);
+  return quant_fns[quant_choice](x, n, K, q, act);
 }
 
 const char *bitgen_quantize_isa(void) {
   pthread_once(&quant_once, quant_init);
-  return quant_table[quant_choice].name;
+  return bitgen_levels[quant_choice].name;
 }

@@ -4,6 +4,7 @@
 #define BITGEN_QUANT_INTERNAL_H
 
 #include "bitgen_rt.h"
+#include "cpu_internal.h"
 
 typedef int (*bitgen_quant_fn)(const float *x, size_t n, size_t K, int8_t *q,
                                bitgen_act *act);
@@ -17,7 +18,7 @@ int bitgen_quant_check(const float *x, size_t n, size_t K, const int8_t *q,
 /* Floor of amax: keeps s = 127/amax finite for an all-zero token. */
 #define BITGEN_QUANT_AMAX_MIN 1e-5f
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef BITGEN_RT_X86 /* cpu_internal.h */
 #define BITGEN_QUANT_X86 1
 /* Need BITGEN_FEAT_AVX2. */
 int bitgen_quantize_avx2(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act);

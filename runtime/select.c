@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "bitgen_rt.h"
+#include "cpu_internal.h"
 
 const char *bitgen_forced_isa(void) {
   const char *s = getenv("BITGEN_ISA");
@@ -36,4 +37,25 @@ int bitgen_select(const bitgen_package *pkg, uint32_t cpu, const char *forced, s
     }
   }
   return status;
+}
+
+const bitgen_level bitgen_levels[BITGEN_NLEVELS] = {
+#ifdef BITGEN_RT_X86
+    {"avx512vnni", BITGEN_FEAT_AVX512F | BITGEN_FEAT_AVX512BW},
+    {"avx2", BITGEN_FEAT_AVX2},
+    {"avxvnni", BITGEN_FEAT_AVX2},
+#endif
+    {"scalar", 0},
+};
+
+size_t bitgen_runtime_level(void) {
+  const uint32_t cpu = bitgen_cpu_features();
+  const char *forced = bitgen_forced_isa(); /* same reading as the kernels' */
+  size_t best = BITGEN_NLEVELS - 1;
+  for (size_t i = BITGEN_NLEVELS; i-- > 0;)
+    if ((bitgen_levels[i].features & cpu) == bitgen_levels[i].features) best = i;
+  for (size_t i = 0; forced != NULL && i < BITGEN_NLEVELS; i++)
+    if (strcmp(forced, bitgen_levels[i].name) == 0 && (bitgen_levels[i].features & cpu) == bitgen_levels[i].features)
+      best = i;
+  return best;
 }

@@ -4,6 +4,7 @@
 #define BITGEN_TL_INTERNAL_H
 
 #include "bitgen_rt.h"
+#include "cpu_internal.h"
 
 typedef int (*bitgen_tl_tables_fn)(const int8_t *q, size_t N, size_t K, int16_t *lut);
 
@@ -14,7 +15,7 @@ int bitgen_tl_tables_check(const int8_t *q, size_t N, size_t K, const int16_t *l
 /* Always available; the reference for the others. */
 int bitgen_tl_tables_scalar(const int8_t *q, size_t N, size_t K, int16_t *lut);
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef BITGEN_RT_X86 /* cpu_internal.h */
 #define BITGEN_TL_X86 1
 /* Needs BITGEN_FEAT_AVX2. */
 int bitgen_tl_tables_avx2(const int8_t *q, size_t N, size_t K, int16_t *lut);

@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "bitgen_rt.h"
+#include "cpu_internal.h"
 #include "tl_internal.h"
 
 #define TL_ENTRIES 32 /* int16 per group table: 27 sums, 5 zeros */
@@ -185,47 +186,25 @@ int bitgen_tl_tables_avx512(const int8_t *q, size_t N, size_t K, int16_t *lut) {
 }
 #endif /* BITGEN_TL_X86 */
 
-/* ---- choice --------------------------------------------------------------
- * Best first; names follow the package ISA names so that one BITGEN_ISA
- * value steers kernels, quantizer and tables alike (as quant.c does). */
-static const struct {
-  const char *name;
-  uint32_t features;
-  bitgen_tl_tables_fn fn;
-} tl_table[] = {
+/* ---- choice: one implementation per runtime level (cpu_internal.h) ---- */
+static const bitgen_tl_tables_fn tl_fns[BITGEN_NLEVELS] = {
 #ifdef BITGEN_TL_X86
-    {"avx512vnni", BITGEN_FEAT_AVX512F | BITGEN_FEAT_AVX512BW, bitgen_tl_tables_avx512},
-    {"avx2", BITGEN_FEAT_AVX2, bitgen_tl_tables_avx2},
-    {"avxvnni", BITGEN_FEAT_AVX2, bitgen_tl_tables_avx2},
+    bitgen_tl_tables_avx512, bitgen_tl_tables_avx2, bitgen_tl_tables_avx2,
 #endif
-    {"scalar", 0, bitgen_tl_tables_scalar},
+    bitgen_tl_tables_scalar,
 };
-#define TL_TABLE_LEN (sizeof tl_table / sizeof tl_table[0])
 
 static pthread_once_t tl_once = PTHREAD_ONCE_INIT;
 static size_t tl_choice;
 
-/* A BITGEN_ISA naming an entry this CPU can run wins; anything else falls
- * back to the best supported entry. */
-static void tl_init(void) {
-  uint32_t cpu = bitgen_cpu_features();
-  const char *forced = bitgen_forced_isa();
-  size_t best = TL_TABLE_LEN - 1;
-  for (size_t i = TL_TABLE_LEN; i-- > 0;)
-    if ((tl_table[i].features & cpu) == tl_table[i].features) best = i;
-  if (forced != NULL)
-    for (size_t i = 0; i < TL_TABLE_LEN; i++)
-      if (strcmp(forced, tl_table[i].name) == 0 && (tl_table[i].features & cpu) == tl_table[i].features)
-        best = i;
-  tl_choice = best;
-}
+static void tl_init(void) { tl_choice = bitgen_runtime_level(); }
 
 int bitgen_tl_tables(const int8_t *q, size_t N, size_t K, int16_t *lut) {
   pthread_once(&tl_once, tl_init);
-  return tl_table[tl_choice].fn(q, N, K, lut);
+  return tl_fns[tl_choice](q, N, K, lut);
 }
 
 const char *bitgen_tl_tables_isa(void) {
   pthread_once(&tl_once, tl_init);
-  return tl_table[tl_choice].name;
+  return bitgen_levels[tl_choice].name;
 }

@@ -13,6 +13,16 @@ static int shape_ok(size_t shape, size_t M, size_t K) {
   return BITGEN_OK;
 }
 
+/* The GEMM kernel for N tokens: specialized for N if the spec has one, else
+ * the general one. */
+static size_t gemm_kernel(size_t shape, size_t N) {
+  const bitgen_package *pkg = ${P}_package();
+  const bitgen_shape *sh = &pkg->shapes[shape];
+  for (size_t b = 0; b < sh->nbatched; b++)
+    if (pkg->kernels[sh->batched[b]].N == N) return sh->batched[b];
+  return sh->gemm;
+}
+
 size_t ${P}_matrix_shape(size_t matrix) {
   const bitgen_package *pkg = ${P}_package();
   return matrix < pkg->nmatrices ? pkg->matrices[matrix].shape : (size_t)-1;

@@ -44,10 +44,7 @@ static int run(size_t shape, const void *packed, size_t packed_size, const int8_
   if (packed_size != ${P}_packed_size(shape) || N == 0) return BITGEN_E_SIZE;
   if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
   const bitgen_package *pkg = ${P}_package();
-  const bitgen_shape *sh = &pkg->shapes[shape];
-  size_t kernel = N == 1 ? sh->gemv : sh->gemm;
-  for (size_t b = 0; b < sh->nbatched && N > 1; b++)
-    if (pkg->kernels[sh->batched[b]].N == N) kernel = sh->batched[b];
+  const size_t kernel = N == 1 ? pkg->shapes[shape].gemv : gemm_kernel(shape, N);
   const bitgen_acts acts = {q, d, bsums, NULL, NULL};
   return bitgen_drive_run(pool, &pkg->kernels[kernel], ${P}_selected(kernel), pkg->prows,
                           K / ${B} * (${spec.fmt.qbytes} + 2), (const uint8_t *)packed, &acts, N, 1.0f, y, M);

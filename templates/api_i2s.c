@@ -39,10 +39,7 @@ int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale
   int rc = check(shape, packed, packed_size, wscale, q, K, N, act, y, M);
   if (rc) return rc;
   const bitgen_package *pkg = ${P}_package();
-  const bitgen_shape *sh = &pkg->shapes[shape];
-  size_t kernel = sh->gemm;
-  for (size_t b = 0; b < sh->nbatched; b++)
-    if (pkg->kernels[sh->batched[b]].N == N) kernel = sh->batched[b];
+  const size_t kernel = gemm_kernel(shape, N);
   return bitgen_drive_gemm(pool, &pkg->kernels[kernel], ${P}_selected(kernel), ${spec.pack_rows},
                            (const uint8_t *)packed, q, N, act, wscale, y, M);
 }

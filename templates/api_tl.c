@@ -17,10 +17,7 @@ static int run(size_t shape, const void *packed, size_t packed_size, float wscal
   for (size_t j = 0; j < N; j++)
     if (!(act[j].scale > 0.0f)) return BITGEN_E_VALUE;
   const bitgen_package *pkg = ${P}_package();
-  const bitgen_shape *sh = &pkg->shapes[shape];
-  size_t kernel = N == 1 ? sh->gemv : sh->gemm;
-  for (size_t b = 0; b < sh->nbatched && N > 1; b++)
-    if (pkg->kernels[sh->batched[b]].N == N) kernel = sh->batched[b];
+  const size_t kernel = N == 1 ? pkg->shapes[shape].gemv : gemm_kernel(shape, N);
   const bitgen_acts acts = {NULL, NULL, NULL, lut, act};
   return bitgen_drive_run(pool, &pkg->kernels[kernel], ${P}_selected(kernel), pkg->prows, bitgen_tl_words(K) * 2,
                           (const uint8_t *)packed, &acts, N, wscale, y, M);

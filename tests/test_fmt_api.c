@@ -10,28 +10,7 @@
 
 #include BITGEN_PKG_HEADER
 
-#define CAT2(a, b) a##_##b
-#define CAT(a, b) CAT2(a, b)
-#define PKG(name) CAT(BITGEN_PKG_PREFIX, name)
-
-static int failures;
-#define CHECK(cond, ...)                                         \
-  do {                                                           \
-    if (!(cond)) {                                               \
-      fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                              \
-      fputc('\n', stderr);                                       \
-      failures++;                                                \
-    }                                                            \
-  } while (0)
-
-static uint64_t rng = 88172645463325252ULL;
-static uint64_t next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+#include "pkg_check.h"
 
 static const size_t ns[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 17, 33};
 enum { NN = sizeof ns / sizeof *ns, NMAX = 33, POOLS = 4 };

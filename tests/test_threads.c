@@ -8,28 +8,7 @@
 
 #include BITGEN_PKG_HEADER
 
-#define CAT2(a, b) a##_##b
-#define CAT(a, b) CAT2(a, b)
-#define PKG(name) CAT(BITGEN_PKG_PREFIX, name)
-
-static int failures;
-#define CHECK(cond, ...)                                    \
-  do {                                                      \
-    if (!(cond)) {                                          \
-      fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
-      fprintf(stderr, __VA_ARGS__);                         \
-      fputc('\n', stderr);                                  \
-      failures++;                                           \
-    }                                                       \
-  } while (0)
-
-static uint64_t rng = 88172645463325252ULL;
-static uint64_t next(void) {
-  rng ^= rng << 13;
-  rng ^= rng >> 7;
-  rng ^= rng << 17;
-  return rng;
-}
+#include "pkg_check.h"
 
 int main(int argc, char **argv) {
   const int quick = argc > 1 && strcmp(argv[1], "--quick") == 0;

@@ -1,0 +1,14 @@
+$ -- Packer declarations of the per-tensor-scale ternary formats (i2s, tl).
+/* Bytes of packed weights for a shape (0 for a bad id). */
+size_t ${P}_packed_size(size_t shape);
+
+/* Pack M x K weights (row-major) for a shape; M and K must match it.  The
+ * packed bytes serve the GEMV and GEMM kernels of every ISA alike.
+ *   _ternary: values in {-1, 0, 1}; the caller keeps its own scale.
+ *   _f32:     BitNet absmean quantization; *scale receives gamma.
+ *   _gguf:    the canonical I2_S tensor bytes of a BitNet GGUF file. */
+int ${P}_pack_ternary(size_t shape, size_t M, size_t K, const int8_t *w, void *packed, size_t packed_size);
+int ${P}_pack_f32(size_t shape, size_t M, size_t K, const float *w, void *packed, size_t packed_size,
+                  float *scale);
+int ${P}_pack_gguf(size_t shape, size_t M, size_t K, const uint8_t *src, size_t src_size, void *packed,
+                   size_t packed_size, float *scale);

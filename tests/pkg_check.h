@@ -1,0 +1,33 @@
+/* Shared by the tests that link a generated package: the package's
+ * functions by suffix (PKG(gemv) -> <prefix>_gemv, from -DBITGEN_PKG_PREFIX),
+ * a CHECK that reports and counts failures, and a fixed-seed xorshift. */
+#ifndef BITGEN_TESTS_PKG_CHECK_H
+#define BITGEN_TESTS_PKG_CHECK_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#define CAT2(a, b) a##_##b
+#define CAT(a, b) CAT2(a, b)
+#define PKG(name) CAT(BITGEN_PKG_PREFIX, name)
+
+static int failures;
+#define CHECK(cond, ...)                                         \
+  do {                                                           \
+    if (!(cond)) {                                               \
+      fprintf(stderr, "%s:%d: %s: ", __FILE__, __LINE__, #cond); \
+      fprintf(stderr, __VA_ARGS__);                              \
+      fputc('\n', stderr);                                       \
+      failures++;                                                \
+    }                                                            \
+  } while (0)
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t next(void) {
+  rng ^= rng << 13;
+  rng ^= rng >> 7;
+  rng ^= rng << 17;
+  return rng;
+}
+
+#endif
