@@ -3,7 +3,7 @@
  *
  * Build against any generated package:
  *   cc -std=c11 -O2 -I<pkg> -DBITGEN_PKG_HEADER='"bitgen_<model>.h"' \
- *      -DBITGEN_PKG_PREFIX=bitgen_<model> bench/bench.c bench/probe.c bench/report.c \
+ *      -DBITGEN_PKG_PREFIX=bitgen_<model> bench/bench.c bench/check.c bench/probe.c bench/report.c \
  *      <pkg lib> -lpthread -lm
  *
  * Measures, in one run:
@@ -15,11 +15,15 @@
  *   - hot GEMV: each kernel x each ISA variant this CPU runs, on one
  *     cache-resident matrix, with and without quantizing the token;
  *   - cold sweep: every matrix of every layer in its own buffer, one GEMV
- *     each in model order, per ISA; each sweep is paired with a streaming-
- *     read pass timed just before it, which gives its bound;
+ *     each in model order, per ISA; each sweep is paired with streaming-
+ *     read passes over the same buffers with the same threads, timed just
+ *     before it, which give its bound;
+ *   - prefill: each shape's general GEMM kernel at N = 128 tokens;
  * each with 1 thread and, when the package runtime has a thread pool, with
  * all cores; and writes a table (stdout), a JSON file and an SVG chart
- * (report.c).  See bench/README.md. */
+ * (report.c).  Every timed path is checked against the scalar reference
+ * first (check.c); a mismatch or an error status ends the run with exit
+ * status 1 and no results.  See bench/README.md. */
 #include "bench.h"
 
 #include <math.h>
@@ -70,11 +74,55 @@ static void *xalloc(size_t bytes) {
   return p;
 }
 
+/* ---- checks ----------------------------------------------------------------------------------
+ * Every runtime call's status is checked, and every timed path's output is
+ * compared with the scalar reference (check.c) before it is timed and
+ * again after; any difference ends the run with exit status 1 and nothing
+ * written. */
+static bench_checks *g_checks; /* the run's counts (bench_results.checks) */
+
 static void check(int st, const char *what) {
   if (st != BITGEN_OK) {
-    fprintf(stderr, "bitgen-bench: %s: %s\n", what, bitgen_strerror(st));
+    fprintf(stderr, "bitgen-bench: FAIL: %s: status %d (%s); no results are written\n", what, st,
+            bitgen_strerror(st));
     exit(1);
   }
+  if (g_checks) g_checks->statuses++;
+}
+
+/* *first keeps the first non-zero status of a series of calls. */
+static inline void keep_status(int *first, int st) {
+  if (st != BITGEN_OK && *first == BITGEN_OK) *first = st;
+}
+
+/* ---- test-only fault injection (--inject-fault WHAT) ------------------------------------------
+ * For tests/test_bench.py, which must see the checks fail: one output is
+ * corrupted after a kernel ran, or one call gets a NULL argument so that
+ * the runtime returns a real error status.  Off unless the option names a
+ * fault; a run whose fault went unnoticed exits 3, never 0. */
+enum { FAULT_NONE, FAULT_QUANT, FAULT_HOT, FAULT_SWEEP, FAULT_PREFILL, FAULT_STATUS_QUANT, FAULT_STATUS_DRIVE, NFAULT };
+static const char *const fault_names[NFAULT] = {"", "quant", "hot", "sweep", "prefill", "status-quant", "status-drive"};
+static int g_fault, g_fault_applied;
+
+/* True once, at the first place the named fault can be applied. */
+static int fault_fire(int what) {
+  if (g_fault != what || g_fault_applied) return 0;
+  g_fault_applied = 1;
+  fprintf(stderr, "bitgen-bench: --inject-fault %s: applied now (test only)\n", fault_names[what]);
+  return 1;
+}
+
+/* got must equal want bit for bit (n floats), else the run ends. */
+static void check_output(const float *got, const float *want, size_t n, const char *what, long *count) {
+  const long i = bench_first_mismatch(got, want, n);
+  if (i >= 0) {
+    fprintf(stderr,
+            "bitgen-bench: FAIL: %s: output %ld is %.9g (%a) but the scalar reference gives %.9g (%a); "
+            "no results are written\n",
+            what, i, (double)got[i], (double)got[i], (double)want[i], (double)want[i]);
+    exit(1);
+  }
+  (*count)++;
 }
 
 /* xorshift64*: fixed seed, so every run packs the same matrices. */
@@ -163,6 +211,22 @@ static size_t fmt_row_bytes(size_t K) {
 }
 #endif
 
+/* The format as check.c takes it. */
+static int fmt_kind(void) {
+#if BENCH_FMT
+  return (int)g_fmt->kind;
+#else
+  return 0;
+#endif
+}
+static const void *fmt_desc(void) {
+#if BENCH_FMT
+  return g_fmt;
+#else
+  return NULL;
+#endif
+}
+
 /* Random weights of M x K, packed with the format's runtime packer:
  * i2s uniform ternary codes (bitgen_i2s_pack_ternary, as always); the block
  * formats and tl f32 weights through their f32 quantizers
@@ -200,26 +264,23 @@ static const char *fmt_prepare_name(void);
  * directly on the whole matrix.  threads > 1: the package's driver splits
  * the row tiles over the all-cores pool (only with the runtime that has
  * one; the JSON's "threads" field says which figure is which). */
-static inline void gemv(const bitgen_kernel *k, const bitgen_variant *v, const uint8_t *packed, const bench_tok *t,
-                        float *y, int threads) {
+static inline int gemv(const bitgen_kernel *k, const bitgen_variant *v, const uint8_t *packed, const bench_tok *t,
+                       float *y, int threads) {
 #if BENCH_FMT
   if (g_run) {
     if (threads > 1)
-      bitgen_drive_run(g_pool, k, v, g_prows, fmt_row_bytes(k->K), packed, &t->acts, 1, WSCALE, y, k->M);
-    else
-      v->run(packed, &t->acts, WSCALE, y, k->M, 0, v->tiles, 0, 1);
-    return;
+      return bitgen_drive_run(g_pool, k, v, g_prows, fmt_row_bytes(k->K), packed, &t->acts, 1, WSCALE, y, k->M);
+    v->run(packed, &t->acts, WSCALE, y, k->M, 0, v->tiles, 0, 1);
+    return BITGEN_OK;
   }
 #endif
 #if BENCH_POOL
-  if (threads > 1) {
-    bitgen_drive_gemv(g_pool, k, v, g_prows, packed, t->q, t->act->sum, WSCALE / t->act->scale, y);
-    return;
-  }
+  if (threads > 1) return bitgen_drive_gemv(g_pool, k, v, g_prows, packed, t->q, t->act->sum, WSCALE / t->act->scale, y);
 #endif
   (void)k;
   (void)threads;
   VARIANT_GEMV(v)(packed, t->q, t->act->sum, WSCALE / t->act->scale, y, 0, v->tiles);
+  return BITGEN_OK;
 }
 
 /* ---- the format: implementations -------------------------------------------------------- */
@@ -294,6 +355,46 @@ static const char *fmt_prepare_name(void) {
   return "bitgen_quantize";
 }
 
+/* The activations in t, prepared from x, against the reference quantizer
+ * (i2s, tl) and the tl tables' definition.  The block quantizer has one
+ * implementation: it is its own reference, so nothing is compared. */
+static void check_tokens(const float *x, tokset *t, const char *what) {
+  if (KIND_IS(BLOCK)) return;
+  const size_t n = t->n, K = t->K;
+  if (fault_fire(FAULT_QUANT)) t->q[n * K - 1] ^= 1;
+  int8_t *q = xalloc(n * K);
+  bitgen_act *act = xalloc(n * sizeof *act);
+  check(bitgen_quantize_scalar(x, n, K, q, act), "bitgen_quantize_scalar (reference)");
+  const char *bad = NULL;
+  if (memcmp(q, t->q, n * K) != 0) bad = "q";
+  else if (memcmp(act, t->act, n * sizeof *act) != 0) bad = "the scale or sum (bitgen_act)";
+#if BENCH_FMT
+  if (bad == NULL && KIND_IS(TL)) {
+    const size_t ls = bitgen_tl_lut_size(K);
+    int16_t *lut = xalloc(n * ls * sizeof(int16_t));
+    check(bench_ref_tl_tables(q, n, K, lut), "tl tables (reference)");
+    if (memcmp(lut, t->lut, n * ls * sizeof(int16_t)) != 0) bad = "the tl tables";
+    bitgen_free(lut);
+  }
+#endif
+  bitgen_free(q);
+  bitgen_free(act);
+  if (bad != NULL) {
+    fprintf(stderr, "bitgen-bench: FAIL: %s: %s of %zu token(s) of K = %zu differ from the scalar reference; "
+                    "no results are written\n", what, bad, n, K);
+    exit(1);
+  }
+  g_checks->quant++;
+}
+
+/* Flips the lowest bit of *y (--inject-fault). */
+static void corrupt(float *y) {
+  uint32_t b;
+  memcpy(&b, y, sizeof b);
+  b ^= 1;
+  memcpy(y, &b, sizeof b);
+}
+
 /* ---- per-kernel inputs --------------------------------------------------------------- */
 typedef struct {
   const bitgen_kernel *k;
@@ -303,6 +404,8 @@ typedef struct {
   tokset hot;      /* its quantization */
   tokset pool;     /* POOL_TOKENS quantized tokens for the sweep */
   float *y;        /* M floats */
+  float *want;     /* M: the reference output for the hot token */
+  float *want_pool; /* POOL_TOKENS x M: the same for the pool's tokens */
 } kernel_input;
 
 static void make_input(kernel_input *in, const bitgen_kernel *k, size_t prows) {
@@ -315,12 +418,23 @@ static void make_input(kernel_input *in, const bitgen_kernel *k, size_t prows) {
   for (size_t i = 0; i < K; i++) in->x[i] = rng_float();
   tokset_alloc(&in->hot, 1, K);
   check(fmt_prepare(in->x, &in->hot), "quantize");
+  check_tokens(in->x, &in->hot, "quantize the hot token");
   float *xs = xalloc(POOL_TOKENS * K * sizeof(float));
   for (size_t i = 0; i < POOL_TOKENS * K; i++) xs[i] = rng_float();
   tokset_alloc(&in->pool, POOL_TOKENS, K);
   check(fmt_prepare(xs, &in->pool), "quantize pool");
+  check_tokens(xs, &in->pool, "quantize the sweep's tokens");
   bitgen_free(xs);
   in->y = xalloc(M * sizeof(float));
+  /* reference outputs, from the unpacked matrix */
+  bench_refmat ref;
+  check(bench_refmat_unpack(&ref, fmt_kind(), fmt_desc(), M, K, prows, in->packed, in->psize), "unpack (reference)");
+  in->want = xalloc(M * sizeof(float));
+  in->want_pool = xalloc(POOL_TOKENS * M * sizeof(float));
+  check(bench_refmat_run(&ref, in->hot.q, in->hot.act, in->hot.d, 1, WSCALE, in->want), "reference GEMV");
+  check(bench_refmat_run(&ref, in->pool.q, in->pool.act, in->pool.d, POOL_TOKENS, WSCALE, in->want_pool),
+        "reference GEMV (sweep tokens)");
+  bench_refmat_free(&ref);
 }
 
 static void free_input(kernel_input *in) {
@@ -329,6 +443,8 @@ static void free_input(kernel_input *in) {
   tokset_free(&in->hot);
   tokset_free(&in->pool);
   bitgen_free(in->y);
+  bitgen_free(in->want);
+  bitgen_free(in->want_pool);
 }
 
 /* ---- quantizer ------------------------------------------------------------------------
@@ -356,23 +472,30 @@ static void bench_quant_one(bench_quant *out, quant_fn fn, const char *name, siz
   tokset_alloc(&t, 1, K);
   for (size_t i = 0; i < K; i++) x[i] = rng_float();
   check(fmt_prepare(x, &t), "quantize");
+  char what[96];
+  snprintf(what, sizeof what, "%s, K = %zu", name, K);
   /* warm-up and calibration */
-  int calls = 0;
+  int calls = 0, st = BITGEN_OK;
   double t0 = bench_now_ns(), t1;
   do {
-    fn(x, &t);
+    keep_status(&st, fn(x, &t));
     calls++;
     t1 = bench_now_ns();
   } while (t1 - t0 < 2e6 || calls < 3);
+  check(st, what);
+  check_tokens(x, &t, what);
   const double est = (t1 - t0) / calls;
   const int per = (int)ceil(cfg->hot_sample_ns / est);
   double *ns = malloc(sizeof(double) * (size_t)cfg->quant_samples);
   if (ns == NULL) die("out of memory");
   for (int s = 0; s < cfg->quant_samples; s++) {
+    const float *xs = fault_fire(FAULT_STATUS_QUANT) ? NULL : x;
     double a = bench_now_ns();
-    for (int i = 0; i < per; i++) fn(x, &t);
+    for (int i = 0; i < per; i++) keep_status(&st, fn(xs, &t));
     ns[s] = (bench_now_ns() - a) / per;
+    check(st, what);
   }
+  check_tokens(x, &t, what);
   out->K = K;
   out->fn = name;
   out->calls_per_sample = per;
@@ -384,18 +507,25 @@ static void bench_quant_one(bench_quant *out, quant_fn fn, const char *name, siz
 }
 
 /* ---- hot GEMV ----------------------------------------------------------------------------- */
-static double hot_batch(const bench_hot *h, kernel_input *in, int calls, int quant) {
+/* ns per call; *st: the first non-zero status of the calls. */
+static double hot_batch(const bench_hot *h, kernel_input *in, int calls, int quant, int *st) {
   const bench_tok *t = &in->hot.tok[0];
+  float *y = h->threads > 1 && fault_fire(FAULT_STATUS_DRIVE) ? NULL : in->y;
   double t0 = bench_now_ns();
   if (quant) { /* the format's whole activation work (tl: with the tables) */
     for (int i = 0; i < calls; i++) {
-      fmt_prepare(in->x, &in->hot);
-      gemv(in->k, h->v, in->packed, t, in->y, h->threads);
+      keep_status(st, fmt_prepare(in->x, &in->hot));
+      keep_status(st, gemv(in->k, h->v, in->packed, t, y, h->threads));
     }
   } else {
-    for (int i = 0; i < calls; i++) gemv(in->k, h->v, in->packed, t, in->y, h->threads);
+    for (int i = 0; i < calls; i++) keep_status(st, gemv(in->k, h->v, in->packed, t, y, h->threads));
   }
   return (bench_now_ns() - t0) / calls;
+}
+
+static void hot_what(char *buf, size_t size, const bitgen_kernel *k, const bench_hot *h, const char *when) {
+  snprintf(buf, size, "hot %s, %s, %d thread%s, %s", k->name, h->v->name, h->threads, h->threads > 1 ? "s" : "",
+           when);
 }
 
 static void bench_hot_kernel(bench_results *r, bench_kernel *bk, kernel_input *in, const bench_cfg *cfg) {
@@ -431,31 +561,32 @@ static void bench_hot_kernel(bench_results *r, bench_kernel *bk, kernel_input *i
   }
   if (bk->nhot == 0) return;
 
-  /* Output check: every variant and thread count must give the first
-   * one's y, bit for bit. */
-  float *y0 = xalloc(k->M * sizeof(float));
+  /* Output check before timing: every variant and thread count against
+   * the scalar reference, bit for bit (y starts as NaN bits, so a kernel
+   * that writes nothing cannot pass). */
+  char what[192];
   for (int i = 0; i < bk->nhot; i++) {
-    memset(in->y, 0, k->M * sizeof(float));
-    gemv(k, bk->hot[i].v, in->packed, &in->hot.tok[0], in->y, bk->hot[i].threads);
-    if (i == 0) memcpy(y0, in->y, k->M * sizeof(float));
-    bk->hot[i].output_matches = memcmp(y0, in->y, k->M * sizeof(float)) == 0;
-    if (!bk->hot[i].output_matches)
-      fprintf(stderr, "bitgen-bench: WARNING: %s (%d threads) output differs from %s\n", bk->hot[i].v->name,
-              bk->hot[i].threads, bk->hot[0].v->name);
+    bench_hot *h = &bk->hot[i];
+    hot_what(what, sizeof what, k, h, "before timing");
+    memset(in->y, 0xff, k->M * sizeof(float));
+    check(gemv(k, h->v, in->packed, &in->hot.tok[0], in->y, h->threads), what);
+    if (i == bk->nhot - 1 && fault_fire(FAULT_HOT)) corrupt(&in->y[k->M - 1]);
+    check_output(in->y, in->want, k->M, what, &g_checks->hot);
   }
-  bitgen_free(y0);
 
   /* Warm-up and calibration: calls per sample so a sample lasts >= hot_sample_ns. */
   int maxs = 0;
   for (int i = 0; i < bk->nhot; i++) {
     bench_hot *h = &bk->hot[i];
-    int calls = 0;
+    int calls = 0, st = BITGEN_OK;
     double t0 = bench_now_ns(), t1;
     do {
-      gemv(k, h->v, in->packed, &in->hot.tok[0], in->y, h->threads);
+      keep_status(&st, gemv(k, h->v, in->packed, &in->hot.tok[0], in->y, h->threads));
       calls++;
       t1 = bench_now_ns();
     } while (t1 - t0 < 5e6 || calls < 3);
+    hot_what(what, sizeof what, k, h, "warm-up");
+    check(st, what);
     const double est = (t1 - t0) / calls;
     h->calls_per_sample = (int)ceil(cfg->hot_sample_ns / est);
     const double sample_ns = est * h->calls_per_sample * 2; /* kernel-only + with quant */
@@ -466,7 +597,8 @@ static void bench_hot_kernel(bench_results *r, bench_kernel *bk, kernel_input *i
     if (s > maxs) maxs = s;
   }
   /* Samples round-robin over the entries, so slow drifts of a shared
-   * machine spread over all of them. */
+   * machine spread over all of them.  After each batch (untimed): its
+   * statuses, and its last output against the reference. */
   double *ns = calloc((size_t)bk->nhot * (size_t)maxs * 2, sizeof(double));
   if (ns == NULL) die("out of memory");
   for (int s = 0; s < maxs; s++)
@@ -474,14 +606,21 @@ static void bench_hot_kernel(bench_results *r, bench_kernel *bk, kernel_input *i
       bench_hot *h = &bk->hot[i];
       if (s >= h->samples) continue;
       double *row = ns + (size_t)i * (size_t)maxs * 2;
-      row[s] = hot_batch(h, in, h->calls_per_sample, 0);
-      row[maxs + s] = hot_batch(h, in, h->calls_per_sample, 1);
+      for (int quant = 0; quant < 2; quant++) {
+        int st = BITGEN_OK;
+        row[quant * maxs + s] = hot_batch(h, in, h->calls_per_sample, quant, &st);
+        hot_what(what, sizeof what, k, h, quant ? "timed with the quantizer" : "timed");
+        check(st, what);
+        check_output(in->y, in->want, k->M, what, &g_checks->hot);
+      }
     }
+  check_tokens(in->x, &in->hot, "quantize the hot token (timed)");
   for (int i = 0; i < bk->nhot; i++) {
     bench_hot *h = &bk->hot[i];
     const double *row = ns + (size_t)i * (size_t)maxs * 2;
     h->ns = bench_stat_of(row, h->samples);
     h->ns_quant = bench_stat_of(row + maxs, h->samples);
+    h->output_matches = 1; /* else the run would have ended above */
   }
   free(ns);
 }
@@ -494,10 +633,14 @@ typedef struct {
   uint8_t **buf;    /* layers * nmat, model order */
   kernel_input *in;
   size_t token;     /* advances through the pools */
+  size_t bytes;     /* of all buffers */
 } sweep_ctx;
 
-/* One sweep; adds each kernel's time to kern_ns.  Returns the total ns. */
-static double sweep_once(sweep_ctx *c, const bitgen_variant **vsel, double *kern_ns, int threads) {
+/* One sweep; adds each kernel's time to kern_ns.  Returns the total ns.
+ * *st keeps the first non-zero status; last[b] is the pool token of
+ * kernel b's last call (SIZE_MAX: none), whose output stays in in[b].y. */
+static double sweep_once(sweep_ctx *c, const bitgen_variant **vsel, double *kern_ns, int threads, int *st,
+                         size_t *last) {
   const double t0 = bench_now_ns();
   double prev = t0;
   for (size_t l = 0; l < c->layers; l++)
@@ -505,12 +648,100 @@ static double sweep_once(sweep_ctx *c, const bitgen_variant **vsel, double *kern
       const size_t b = c->mk[j];
       kernel_input *in = &c->in[b];
       const size_t p = c->token++ % POOL_TOKENS;
-      gemv(in->k, vsel[b], c->buf[l * c->nmat + j], &in->pool.tok[p], in->y, threads);
+      keep_status(st, gemv(in->k, vsel[b], c->buf[l * c->nmat + j], &in->pool.tok[p], in->y, threads));
+      last[b] = p;
       const double now = bench_now_ns();
       kern_ns[b] += now - prev;
       prev = now;
     }
   return prev - t0;
+}
+
+/* Before timing: one sweep with every output compared with the reference
+ * right after its call. */
+static void sweep_verify(sweep_ctx *c, const bitgen_variant **vsel, const bench_sweep_isa *si, int inject) {
+  char what[256];
+  for (size_t l = 0; l < c->layers; l++)
+    for (size_t j = 0; j < c->nmat; j++) {
+      const size_t b = c->mk[j];
+      kernel_input *in = &c->in[b];
+      const size_t p = c->token++ % POOL_TOKENS, M = in->k->M;
+      snprintf(what, sizeof what, "cold sweep %s, %d thread%s, before timing: layer %zu, matrix %s, %s", si->isa,
+               si->threads, si->threads > 1 ? "s" : "", l, c->pkg->matrices[j].name, vsel[b]->name);
+      memset(in->y, 0xff, M * sizeof(float));
+      check(gemv(in->k, vsel[b], c->buf[l * c->nmat + j], &in->pool.tok[p], in->y, si->threads), what);
+      if (inject && l + 1 == c->layers && j + 1 == c->nmat && fault_fire(FAULT_SWEEP)) corrupt(&in->y[M - 1]);
+      check_output(in->y, in->want_pool + p * M, M, what, &g_checks->sweep);
+    }
+}
+
+/* After a timed sweep: its statuses, and each kernel's last output. */
+static void sweep_check_after(const sweep_ctx *c, const bench_sweep_isa *si, int st, const size_t *last, size_t nk) {
+  char what[192];
+  snprintf(what, sizeof what, "cold sweep %s, %d thread%s, timed", si->isa, si->threads, si->threads > 1 ? "s" : "");
+  check(st, what);
+  for (size_t b = 0; b < nk; b++)
+    if (last[b] != SIZE_MAX) {
+      const kernel_input *in = &c->in[b];
+      check_output(in->y, in->want_pool + last[b] * in->k->M, in->k->M, what, &g_checks->sweep);
+    }
+}
+
+/* ---- the sweep's bound ---------------------------------------------------------------------
+ * A streaming read of the sweep's own buffers, in its order, with its
+ * threads: 1 thread reads them directly; more read through the same pool,
+ * each buffer cut as the driver cuts a GEMV (at most 2 tasks per thread,
+ * at least 32 KiB each), one pool call per buffer as the sweep makes one
+ * driver call per matrix.  Same bytes, pages and threads, warm (it runs
+ * right after the previous sweep or pass), BENCH_BOUND_PASSES passes per sweep
+ * and their median: a kernel that also computes cannot beat it except by
+ * timing noise (BENCH_BOUND_MARGIN). */
+#define BOUND_TASK_MIN ((size_t)32 * 1024)
+static uint64_t g_read_sink;
+
+#if BENCH_POOL
+typedef struct {
+  const uint8_t *p;
+  size_t bytes, chunk;
+} read_job;
+
+static void read_task(void *ctx, size_t i) {
+  const read_job *j = ctx;
+  const size_t a = i * j->chunk, n = j->bytes - a < j->chunk ? j->bytes - a : j->chunk;
+  __atomic_fetch_xor(&g_read_sink, bench_read_any(j->p + a, n), __ATOMIC_RELAXED);
+}
+#endif
+
+/* One pass, in GB/s. */
+static double bound_pass_gbs(const sweep_ctx *c, int threads) {
+  uint64_t acc = 0;
+  int st = BITGEN_OK;
+  const double t0 = bench_now_ns();
+  for (size_t b = 0; b < c->layers * c->nmat; b++) {
+    const size_t bytes = c->in[c->mk[b % c->nmat]].psize;
+#if BENCH_POOL
+    if (threads > 1) {
+      size_t tasks = 2 * (size_t)threads;
+      if (tasks > bytes / BOUND_TASK_MIN) tasks = bytes / BOUND_TASK_MIN;
+      if (tasks == 0) tasks = 1;
+      read_job j = {c->buf[b], bytes, (bytes / tasks + 255) / 256 * 256};
+      keep_status(&st, bitgen_pool_run(g_pool, (bytes + j.chunk - 1) / j.chunk, read_task, &j));
+      continue;
+    }
+#endif
+    acc ^= bench_read_any(c->buf[b], bytes);
+  }
+  const double ns = bench_now_ns() - t0;
+  check(st, "bitgen_pool_run (bound pass)");
+  __atomic_fetch_xor(&g_read_sink, acc, __ATOMIC_RELAXED);
+  return (double)c->bytes / ns;
+}
+
+/* The bound paired with one sweep: the median of BENCH_BOUND_PASSES passes. */
+static double bound_gbs(const sweep_ctx *c, int threads) {
+  double g[BENCH_BOUND_PASSES];
+  for (int i = 0; i < BENCH_BOUND_PASSES; i++) g[i] = bound_pass_gbs(c, threads);
+  return bench_stat_of(g, BENCH_BOUND_PASSES).median;
 }
 
 static void bench_sweep_run(bench_results *r, kernel_input *in, size_t layers, const bench_cfg *cfg) {
@@ -568,7 +799,7 @@ static void bench_sweep_run(bench_results *r, kernel_input *in, size_t layers, c
    * order at 4 KiB aligned offsets (like a loaded model file). */
   fprintf(stderr, "bitgen-bench: sweep setup: %zu buffers, %.1f MB\n", layers * nm, sw->bytes / 1e6);
   const double ts = bench_now_ns();
-  sweep_ctx c = {pkg, layers, nm, r->matrix_kernel, calloc(layers * nm, sizeof(uint8_t *)), in, 0};
+  sweep_ctx c = {pkg, layers, nm, r->matrix_kernel, calloc(layers * nm, sizeof(uint8_t *)), in, 0, sw->bytes};
   if (c.buf == NULL) die("out of memory");
   uint8_t *arena = NULL;
   size_t arena_bytes = 0;
@@ -601,28 +832,36 @@ static void bench_sweep_run(bench_results *r, kernel_input *in, size_t layers, c
     free(sizes);
   }
 
-  /* The bound is measured alongside: a streaming-read pass over a buffer
-   * like the stream_1t probe's (2 MiB pages requested), with as many
-   * threads as the sweep, runs just before every sweep, so a neighbour's
-   * load on a shared machine hits both alike. */
+  /* Every entry is checked against the reference before any is timed. */
+  for (int i = 0; i < sw->nisa; i++) sweep_verify(&c, vsel + (size_t)i * nk, &sw->isa[i], i == sw->nisa - 1);
+
+  /* The bound is measured alongside: BENCH_BOUND_PASSES passes over the sweep's
+   * buffers with its threads just before every sweep (bound_gbs above), so
+   * a neighbour's load on a shared machine hits both alike.  For the
+   * 1-thread sweeps also a pass over one bitgen_alloc buffer of the
+   * stream_1t probe's size (DRAM, the runtime's allocator), for reference. */
   const size_t pbytes = r->probe.stream_1t.bytes;
-  uint8_t *pbuf = bench_alloc_huge(pbytes);
-  if (pbuf == NULL) die("out of memory");
-  bench_read_pass_gbs(pbuf, pbytes);
-  /* and, for the 1-thread sweeps, one over bitgen_alloc memory like the
-   * default sweep buffers */
   uint8_t *abuf = xalloc(pbytes);
   memset(abuf, 0x3c, pbytes);
   sw->alloc_pass_huge_bytes = bench_huge_bytes(abuf, pbytes);
   bench_read_pass_gbs(abuf, pbytes);
 
-  /* Warm-up sweep per entry, also the time estimate for the sample count. */
+  /* Warm-up sweep and bound pass per entry, also the time estimate for
+   * the sample count. */
   double *kern = calloc(nk, sizeof(double));
   int *nsamp = calloc((size_t)sw->nisa, sizeof(int));
-  if (kern == NULL || nsamp == NULL) die("out of memory");
+  size_t *last = malloc(nk * sizeof(size_t));
+  if (kern == NULL || nsamp == NULL || last == NULL) die("out of memory");
   int maxs = 0, total = 0;
   for (int i = 0; i < sw->nisa; i++) {
-    double t = sweep_once(&c, vsel + (size_t)i * nk, kern, sw->isa[i].threads);
+    int st = BITGEN_OK;
+    const double tb = bench_now_ns();
+    bound_pass_gbs(&c, sw->isa[i].threads);
+    const double tp = bench_now_ns() - tb;
+    for (size_t b = 0; b < nk; b++) last[b] = SIZE_MAX;
+    double t = sweep_once(&c, vsel + (size_t)i * nk, kern, sw->isa[i].threads, &st, last);
+    sweep_check_after(&c, &sw->isa[i], st, last, nk);
+    t += BENCH_BOUND_PASSES * tp;
     int s = (int)(cfg->sweep_budget_ns / t);
     if (s > cfg->sweep_max) s = cfg->sweep_max;
     if (s < cfg->sweep_min) s = cfg->sweep_min;
@@ -646,13 +885,14 @@ static void bench_sweep_run(bench_results *r, kernel_input *in, size_t layers, c
       if (s >= nsamp[i]) continue;
       const int thr = sw->isa[i].threads;
       const size_t at = (size_t)i * maxs + s;
-      pg[at] = thr > 1 ? bench_read_pass_threads_gbs(pbuf, pbytes, thr) : bench_read_pass_gbs(pbuf, pbytes);
-      if (thr == 1) {
-        p1[np1++] = pg[at];
-        ag[at] = a1[na1++] = bench_read_pass_gbs(abuf, pbytes);
-      }
+      if (thr == 1) ag[at] = a1[na1++] = bench_read_pass_gbs(abuf, pbytes);
+      pg[at] = bound_gbs(&c, thr);
+      if (thr == 1) p1[np1++] = pg[at];
       memset(kern, 0, nk * sizeof(double));
-      ms[at] = sweep_once(&c, vsel + (size_t)i * nk, kern, thr) / 1e6;
+      for (size_t b = 0; b < nk; b++) last[b] = SIZE_MAX;
+      int st = BITGEN_OK;
+      ms[at] = sweep_once(&c, vsel + (size_t)i * nk, kern, thr, &st, last) / 1e6;
+      sweep_check_after(&c, &sw->isa[i], st, last, nk);
       ratio[at] = (double)sw->bytes / pg[at] / 1e6 / ms[at];
       if (thr == 1) aratio[at] = (double)sw->bytes / ag[at] / 1e6 / ms[at];
       for (size_t b = 0; b < nk; b++) kms[((size_t)i * nk + b) * maxs + s] = kern[b] / 1e6;
@@ -678,8 +918,8 @@ static void bench_sweep_run(bench_results *r, kernel_input *in, size_t layers, c
       pk->ms = bench_stat_of(kms + ((size_t)i * nk + b) * maxs, nsamp[i]);
     }
   }
-  bench_free_huge(pbuf);
   bitgen_free(abuf);
+  free(last);
   free(ag);
   free(aratio);
   free(a1);
@@ -718,8 +958,15 @@ static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
     for (size_t i = 0; i < N * K; i++) x[i] = rng_float();
     tokset_alloc(&ts, N, K);
     check(fmt_prepare(x, &ts), "quantize");
+    check_tokens(x, &ts, "quantize the prefill tokens");
     const bench_tok *tok = &ts.tok[0]; /* token 0's pointers: the bases of all N */
     const bitgen_variant *sel = PKG_FN(_selected)(pkg->shapes[s].gemm);
+    /* the reference output of all N tokens, once per shape */
+    float *want = xalloc(N * M * sizeof(float));
+    bench_refmat ref;
+    check(bench_refmat_unpack(&ref, fmt_kind(), fmt_desc(), M, K, pkg->prows, packed, psize), "unpack (reference)");
+    check(bench_refmat_run(&ref, ts.q, ts.act, ts.d, N, WSCALE, want), "reference GEMM");
+    bench_refmat_free(&ref);
     for (size_t i = 0; i < k->nvariants && r->nprefill < (int)(pkg->nshapes * 32) - 1; i++) {
       const bitgen_variant *v = &k->variants[i];
       if ((v->features & r->machine.features) != v->features || !has_fn(v, 1)) continue;
@@ -728,21 +975,29 @@ static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
       for (int threads = 1; threads <= (r->threads_all > 1 ? r->threads_all : 1); threads += r->threads_all - 1) {
         double ms[64];
         const int n = samples < 64 ? samples : 64;
-        for (int t = -1; t < n; t++) { /* t = -1: warm-up */
+        char what[192];
+        for (int t = -1; t < n; t++) { /* t = -1: warm-up, checked against the reference before any timing */
+          int st = BITGEN_OK;
+          if (t < 0) memset(y, 0xff, N * M * sizeof(float));
           const double t0 = bench_now_ns();
 #if BENCH_FMT
           if (g_run) {
             if (threads == 1)
               v->run(packed, &tok->acts, WSCALE, y, M, 0, v->tiles, 0, N);
             else
-              bitgen_drive_run(g_pool, k, v, pkg->prows, fmt_row_bytes(K), packed, &tok->acts, N, WSCALE, y, M);
+              st = bitgen_drive_run(g_pool, k, v, pkg->prows, fmt_row_bytes(K), packed, &tok->acts, N, WSCALE, y, M);
           } else
 #endif
           if (threads == 1)
             v->gemm(packed, tok->q, tok->act, WSCALE, y, M, 0, v->tiles, 0, N);
           else
-            bitgen_drive_gemm(g_pool, k, v, pkg->prows, packed, tok->q, N, tok->act, WSCALE, y, M);
+            st = bitgen_drive_gemm(g_pool, k, v, pkg->prows, packed, tok->q, N, tok->act, WSCALE, y, M);
           if (t >= 0) ms[t] = (bench_now_ns() - t0) / 1e6;
+          snprintf(what, sizeof what, "prefill %s, %s, N = %zu, %d thread%s, %s", k->name, v->name, N, threads,
+                   threads > 1 ? "s" : "", t < 0 ? "before timing" : "timed");
+          check(st, what);
+          if (t < 0 && fault_fire(FAULT_PREFILL)) corrupt(&y[N * M - 1]);
+          if (t < 0 || t == n - 1) check_output(y, want, N * M, what, &g_checks->prefill);
         }
         bench_prefill *p = &r->prefill[r->nprefill++];
         p->k = k, p->v = v, p->selected = v == sel, p->threads = threads, p->samples = n, p->N = N;
@@ -752,7 +1007,7 @@ static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
         if (r->threads_all <= 1) break;
       }
     }
-    tokset_free(&ts), bitgen_free(x), bitgen_free(y), bitgen_free(packed);
+    tokset_free(&ts), bitgen_free(x), bitgen_free(y), bitgen_free(packed), bitgen_free(want);
   }
 }
 #endif
@@ -766,7 +1021,9 @@ static void usage(FILE *f) {
           "  --svg PATH    SVG chart (default bench-results.svg)\n"
           "  --layers N    layers of the cold sweep (default: the model's)\n"
           "  --isa NAME    only the variants of this ISA\n"
-          "  --hugepages   cold sweep buffers in memory with 2 MiB pages requested (default: bitgen_alloc)\n");
+          "  --hugepages   cold sweep buffers in memory with 2 MiB pages requested (default: bitgen_alloc)\n"
+          "  --inject-fault WHAT  TEST ONLY: break one check on purpose (quant, hot, sweep, prefill,\n"
+          "                status-quant, status-drive); the run must then fail (bench/README.md)\n");
 }
 
 int main(int argc, char **argv) {
@@ -782,6 +1039,16 @@ int main(int argc, char **argv) {
     else if (strcmp(a, "--json") == 0 && i + 1 < argc) json_path = argv[++i];
     else if (strcmp(a, "--svg") == 0 && i + 1 < argc) svg_path = argv[++i];
     else if (strcmp(a, "--isa") == 0 && i + 1 < argc) r.isa_filter = argv[++i];
+    else if (strcmp(a, "--inject-fault") == 0 && i + 1 < argc) {
+      const char *w = argv[++i];
+      for (int f = 1; f < NFAULT; f++)
+        if (strcmp(w, fault_names[f]) == 0) g_fault = f;
+      if (g_fault == FAULT_NONE) {
+        fprintf(stderr, "bitgen-bench: --inject-fault: unknown fault %s\n", w);
+        return 2;
+      }
+      fprintf(stderr, "bitgen-bench: TEST ONLY: --inject-fault %s: this run must fail\n", w);
+    }
     else if (strcmp(a, "--layers") == 0 && i + 1 < argc) {
       char *end;
       layers_opt = strtol(argv[++i], &end, 10);
@@ -799,6 +1066,11 @@ int main(int argc, char **argv) {
   }
   const bench_cfg *cfg = r.full ? &cfg_full : &cfg_quick;
   const double wall0 = bench_now_ns();
+  g_checks = &r.checks;
+  /* A run that fails writes nothing: outputs of an earlier run at these
+   * paths must not pass for this run's. */
+  remove(json_path);
+  remove(svg_path);
 
   int st = PKG_FN(_init)();
   if (st != BITGEN_OK)
@@ -967,6 +1239,14 @@ int main(int argc, char **argv) {
     if (m->steal_percent > 2 && n < sizeof r.machine.busy)
       n += (size_t)snprintf(r.machine.busy + n, sizeof r.machine.busy - n, "%.1f%% steal time; ", m->steal_percent);
     if (n >= 2 && n < sizeof r.machine.busy) r.machine.busy[n - 2] = 0;
+  }
+
+  /* An injected fault that reached this point was not caught: never exit 0. */
+  if (g_fault != FAULT_NONE) {
+    fprintf(stderr, "bitgen-bench: --inject-fault %s was %s; nothing is written\n", fault_names[g_fault],
+            g_fault_applied ? "applied but NOT detected: a check is missing"
+                            : "never applied (this package or CPU has no such path)");
+    return 3;
   }
 
   bench_derive(&r);

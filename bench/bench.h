@@ -7,6 +7,7 @@
  *
  * Only bench.c includes the generated package header; the other files see
  * the runtime API (bitgen_rt.h) and the result structures below.
+ * check.c   the scalar references the outputs are checked against
  *
  * Optional compile-time macros:
  *   BITGEN_BENCH_CFLAGS  the flags the build used, recorded in the JSON
@@ -128,9 +129,10 @@ int bench_probe_run(bench_probes *p, const bench_machine *m, int samples, int th
  * a multiple of 256), in GB/s: the cold sweep interleaves these with its
  * sweeps so that its bound is measured at the same time as the sweeps. */
 double bench_read_pass_gbs(const void *buf, size_t bytes);
-/* The same split over `threads` threads (one contiguous slice each):
- * bytes / (last end - first start). */
-double bench_read_pass_threads_gbs(const void *buf, size_t bytes, int threads);
+/* The probes' read loop over any buffer (any alignment and size); returns
+ * a fold of the bytes so that no load is dead.  The cold sweep's bound
+ * reads the sweep's own buffers with it. */
+uint64_t bench_read_any(const void *buf, size_t bytes);
 
 /* 2 MiB aligned, zeroed memory with transparent huge pages requested
  * (madvise; a no-op where unsupported); free with bench_free_huge. */
@@ -156,7 +158,7 @@ typedef struct {
   int selected;      /* what <prefix>_selected() returns for the kernel */
   int threads;       /* 1: direct kernel call; > 1: bitgen_drive_gemv / bitgen_drive_run on a pool */
   int calls_per_sample, samples;
-  int output_matches; /* y equals the first variant's y on the same input */
+  int output_matches; /* y equals the scalar reference, before and after timing (else the bench stops) */
   bench_stat ns;      /* kernel only, per call */
   bench_stat ns_quant; /* the format's quantization of the token (tl: and its tables) + kernel, per call */
   /* derived */
@@ -199,9 +201,9 @@ typedef struct {
   int selected; /* every kernel's selected variant has this ISA */
   int threads;
   int samples;
-  double bound_gbs, bound_ms; /* median streaming pass (with as many threads) paired with the sweeps */
+  double bound_gbs, bound_ms; /* median bound pass (the sweep's buffers, its threads) paired with the sweeps */
   bench_stat ms;
-  bench_stat probe_gbs; /* the streaming-read pass run just before each sweep */
+  bench_stat probe_gbs; /* per sweep: the median of the BENCH_BOUND_PASSES bound passes just before it */
   bench_stat ratio;     /* per sweep: (bytes / that pass's GB/s) / sweep time */
   bench_stat alloc_gbs, alloc_ratio; /* the same with a pass over bitgen_alloc memory (1 thread only; else n = 0) */
   bench_sweep_kernel *per_kernel; /* nkernels entries */
@@ -218,7 +220,7 @@ typedef struct {
   int hugepages;       /* buffers from bench_alloc_huge (--hugepages) */
   size_t huge_bytes;   /* of the sweep's buffers, bytes backed by huge pages */
   size_t alloc_pass_huge_bytes; /* of the paired bitgen_alloc pass buffer */
-  bench_stat bound_gbs_stat;          /* all 1-thread streaming passes (2 MiB pages) interleaved with the sweeps */
+  bench_stat bound_gbs_stat;          /* the 1-thread sweeps' paired bound passes (their per-sweep medians) */
   double bound_gbs, bound_ms;         /* their median, and bytes / median */
   double bound_ms_all_threads;        /* from the stream_all probe */
   bench_stat alloc_gbs_stat;          /* 1-thread passes over bitgen_alloc memory, interleaved too */
@@ -250,6 +252,51 @@ typedef struct {
   double gops, ops_per_cycle; /* 2*M*K*N / median; per core per cycle */
 } bench_prefill;
 
+/* ---- reference checks (check.c) -----------------------------------------
+ * Every timed path is first run once and compared, bit for bit, with the
+ * scalar reference; a mismatch or a non-zero status ends the bench with
+ * exit status 1 before anything is written. */
+typedef struct {
+  int kind;        /* bitgen_kind (0 = i2s) */
+  const void *fmt; /* the bitgen_format (block formats) */
+  size_t M, K;
+  int8_t *w;       /* M x K integer weights, unpacked */
+  float *wd;       /* block formats: M x K/block scales */
+} bench_refmat;
+
+/* Unpacks a packed matrix of the package's format for the reference. */
+int bench_refmat_unpack(bench_refmat *m, int kind, const void *fmt, size_t M, size_t K, size_t prows,
+                        const uint8_t *packed, size_t psize);
+/* Reference outputs of N tokens (y: N x M): i2s and tl from q and act
+ * (bitgen_ref_gemv), block formats from q and the block scales ad. */
+int bench_refmat_run(const bench_refmat *m, const int8_t *q, const bitgen_act *act, const float *ad, size_t N,
+                     float wscale, float *y);
+void bench_refmat_free(bench_refmat *m);
+/* Index of the first element whose bits differ, or -1. */
+long bench_first_mismatch(const float *got, const float *want, size_t n);
+#if defined(BITGEN_FMT_H)
+/* The tl tables from their definition (bitgen_fmt.h), for N tokens. */
+int bench_ref_tl_tables(const int8_t *q, size_t N, size_t K, int16_t *lut);
+#endif
+
+/* What the run checked against the reference (counts of comparisons). */
+typedef struct {
+  long quant, hot, sweep, prefill; /* outputs compared (a whole y or token set each) */
+  long statuses;                   /* status codes of runtime calls checked (all were 0) */
+} bench_checks;
+
+/* ---- bounds that bound ---------------------------------------------------
+ * A measured rate above its bound is a measurement problem (or a bound that
+ * is not one): every ratio_to_bound-like figure above 1 + this margin is
+ * listed (bench_results.over) and printed as a WARNING. */
+#define BENCH_BOUND_MARGIN 0.05
+#define BENCH_BOUND_PASSES 3 /* streaming-read passes paired with each sweep (their median) */
+#define BENCH_MAX_OVER 64
+typedef struct {
+  char where[96]; /* JSON path of the figure */
+  double ratio;
+} bench_over;
+
 typedef struct {
   const char *prefix, *header;
   const bitgen_package *pkg;
@@ -277,6 +324,10 @@ typedef struct {
   bench_prefill *prefill;
   int nprefill;
   double wall_s;
+  bench_checks checks;
+  int nratios;                      /* ratio figures compared with 1 + BENCH_BOUND_MARGIN */
+  bench_over over[BENCH_MAX_OVER];  /* those above it (bench_derive) */
+  int nover;
 } bench_results;
 
 /* report.c */

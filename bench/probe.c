@@ -489,6 +489,21 @@ double bench_read_pass_gbs(const void *buf, size_t bytes) {
   return (double)bytes / (bench_now_ns() - t0);
 }
 
+uint64_t bench_read_any(const void *buf, size_t bytes) {
+  if (chosen_read == NULL) {
+    const char *name;
+    chosen_read = pick_read(bitgen_cpu_features(), &name);
+  }
+  const uint8_t *p = buf;
+  uint64_t acc = 0;
+  /* bytes up to a 64-byte boundary, whole 256-byte blocks, the rest */
+  while (((uintptr_t)p & 63) != 0 && bytes > 0) acc += *p++, bytes--;
+  const size_t body = bytes / 256 * 256;
+  if (body > 0) acc ^= chosen_read(p, body);
+  for (size_t i = body; i < bytes; i++) acc += p[i];
+  return acc;
+}
+
 /* ---- single-thread probes --------------------------------------------------------- */
 static void fill(uint8_t *buf, size_t bytes) {
   for (size_t i = 0; i < bytes; i++) buf[i] = (uint8_t)(i * 131u + 7u);
@@ -662,17 +677,6 @@ out:
   free(times);
   free(gbs);
   return rc;
-}
-
-double bench_read_pass_threads_gbs(const void *buf, size_t bytes, int threads) {
-  bench_probe p;
-  memset(&p, 0, sizeof p);
-  if (chosen_read == NULL) {
-    const char *name;
-    chosen_read = pick_read(bitgen_cpu_features(), &name);
-  }
-  if (probe_threads(&p, chosen_read, (uint8_t *)buf, bytes, threads, 1, 0) != 0) return 0;
-  return p.gbs.median;
 }
 
 int bench_probe_run(bench_probes *p, const bench_machine *m, int samples, int threads) {

@@ -1,6 +1,8 @@
 -- bitgen command line.  Runs inside the C host (gen/host.c), which provides
 -- `host` with the embedded resources; also runs under plain lua5.4 from a
 -- source tree (the top-level meson.build asks it for file lists that way).
+-- Plain mode has no host.fs, so `generate` refuses there: writing an output
+-- directory safely needs the host's file-system calls (gen/host_fs.c).
 local plain = host == nil
 if plain then
   local root = (arg and arg[0] or ""):match("^(.*)/gen/[^/]*$") or "."
@@ -14,19 +16,6 @@ if plain then
       f:close()
       return s
     end,
-    kind = function(path)
-      local f = io.open(path, "rb")
-      if not f then return nil end
-      local _, _, code = f:read(1)
-      f:close()
-      return code == 21 and "dir" or "file"
-    end,
-    mkdir = function(path)
-      local ok = os.execute("mkdir -p '" .. path:gsub("'", "'\\''") .. "'")
-      return ok or nil, "cannot create directory " .. path
-    end,
-    rename = function(a, b) return os.rename(a, b) end,
-    pid = function() return os.time() end,
   }
 end
 
@@ -40,7 +29,8 @@ local USAGE = {
 usage: bitgen <command> [options]
 
 commands:
-  generate SPEC [-o DIR] [--isa LIST] write the C package for SPEC into DIR
+  generate SPEC [-o DIR] [--isa LIST] [--force]
+                                      write the C package for SPEC into DIR
                                       (default: out/<spec name>)
   check SPEC [--isa LIST]             validate SPEC only
   list SPEC [--isa LIST]              one line per kernel variant: name and parameters
@@ -50,13 +40,22 @@ commands:
 A spec is a Lua file returning a table (see specs/). LIST is a comma-separated
 list of ISAs (scalar is always included).]],
   generate = [[
-usage: bitgen generate SPEC [-o DIR] [--isa LIST]
+usage: bitgen generate SPEC [-o DIR] [--isa LIST] [--force]
 
 Writes the package (public header, kernels per ISA, dispatch.c, api.c, runtime,
-meson.build) into DIR.  Output is assembled beside DIR and moved into place
-only when complete; a bad spec writes nothing.  Files whose content did not
-change are not rewritten.  --isa overrides the spec's ISA list.  Without -o,
-DIR is out/<spec file name without .lua> under the current directory.]],
+meson.build) and its manifest bitgen.files (SHA-256 and name of each file, as
+sha256sum prints them) into DIR.  The new DIR is assembled in a temporary
+directory beside it and exchanged with DIR in one step: on any failure DIR is
+left as it was; a bad spec writes nothing.  Files whose content did not change
+keep their inode and mtime.  Files bitgen no longer generates are removed if
+they still have their recorded hash, kept with a warning if edited.  A lock
+file beside DIR (.DIR.bitgen-lock) makes a concurrent run on DIR fail.
+
+DIR must be new, empty or written by bitgen (it has bitgen.files); --force
+also accepts a DIR holding other files, which are kept and never overwritten
+(a package file of the same name is an error).  /, . and .. are refused.
+--isa overrides the spec's ISA list.  Without -o, DIR is out/<spec file name
+without .lua> under the current directory.]],
   check = [[
 usage: bitgen check SPEC [--isa LIST]
 
@@ -87,6 +86,8 @@ local function parse(args)
       o.isa = {}
       for name in v:gmatch("[^,]+") do o.isa[#o.isa + 1] = name end
       i = i + 1
+    elseif a == "--force" then
+      o.force = true
     elseif a == "--help" or a == "-h" then
       o.help = true
     elseif a:sub(1, 1) == "-" then
@@ -103,13 +104,32 @@ local function parse(args)
   return o
 end
 
+-- A spec is a regular file of at most 1 MiB; its name goes into generated
+-- comments and the README, so it is kept to characters safe there.
+local MAX_SPEC_BYTES = 1 << 20
 local function load_spec(path, isas)
+  local name = path:match("([^/]+)/*$") or path
+  if not name:match("^[%w][%w%.%-_+]*$") then
+    return nil, "bitgen: " .. path .. ": a spec file name starts with a letter or digit and holds only letters, " ..
+      "digits and . - _ +"
+  end
+  local kind = host.kind and host.kind(path)
+  if kind == "dir" then return nil, "bitgen: " .. path .. " is a directory, not a spec file" end
+  if kind == "other" then return nil, "bitgen: " .. path .. " is not a regular file" end
   local f, e = io.open(path, "rb")
   if not f then return nil, "bitgen: cannot read spec: " .. tostring(e) end
-  local text = f:read("a")
+  local text, rerr, code = f:read(MAX_SPEC_BYTES + 1)
   f:close()
+  if code == 21 then return nil, "bitgen: " .. path .. " is a directory, not a spec file" end
+  if not text and rerr then return nil, "bitgen: cannot read spec " .. path .. ": " .. tostring(rerr) end
+  text = text or "" -- nil at the end of the file: it is empty
+  if text == "" then
+    return nil, "bitgen: " .. path .. " is empty (a spec is a Lua file that returns a table: see specs/)"
+  end
+  if #text > MAX_SPEC_BYTES then return nil, "bitgen: " .. path .. " is larger than 1 MiB (a spec is a short Lua file)" end
   local s, failure = spec_mod.load(path, text, isas)
   if not s then return nil, tostring(failure) end
+  s.source = text -- hashed into the package's _info()
   return s
 end
 
@@ -143,20 +163,33 @@ function commands.list(o)
 end
 
 function commands.generate(o)
+  if plain then
+    err("bitgen generate: needs the bitgen executable (built by meson from gen/host.c); plain lua5.4 runs " ..
+      "check, list, manifest and meson-info only")
+    return 1
+  end
+  -- the output directory is checked before anything else, so a refusal writes nothing
+  local default = not o.out
+  if default then -- out/<spec name> under the current directory
+    local name = basename(o.spec):gsub("%.lua$", "")
+    if name == "" or name == "." or name == ".." then
+      err("bitgen: spec file name '" .. basename(o.spec) .. "' gives no usable output directory name; pass -o DIR")
+      return 1
+    end
+    o.out = "out/" .. name
+  end
+  local dir_ok, dir_err = package_mod.output_dir(o.out)
+  if not dir_ok then err("bitgen: " .. dir_err) return 1 end
   local s, e = load_spec(o.spec, o.isa)
   if not s then err(e) return 1 end
-  if not o.out then -- the default: out/<spec name> under the current directory
-    local ok, merr = host.mkdir("out")
-    if not ok then err("bitgen: " .. tostring(merr)) return 1 end
-    o.out = "out/" .. basename(o.spec):gsub("%.lua$", "")
-  end
   local plan = kernels.plan(s)
   local ok, files = pcall(package_mod.render, host, plan, basename(o.spec))
   if not ok then err("bitgen: " .. tostring(files)) return 1 end
-  local wok, stats = pcall(package_mod.write, host, o.out, files)
+  local wok, stats = pcall(package_mod.write, host, o.out, files,
+    { force = o.force, make_parent = default, warn = function(m) err("bitgen: warning: " .. m) end })
   if not wok then err("bitgen: " .. tostring(stats)) return 1 end
   out(string.format("bitgen: %s -> %s (%d files: %d written, %d unchanged, %d stale removed)", o.spec, o.out,
-    #files, stats.written, stats.unchanged, stats.removed))
+    stats.files, stats.written, stats.unchanged, stats.removed))
   return 0
 end
 
@@ -169,8 +202,9 @@ function commands.manifest()
 end
 
 -- For the top-level meson.build: what a package holds and how to compile it.
--- Lines: "prefix P", "isa NAME FAMILIES FLAGS EMULATE_FLAGS FILES", "runtime FILES",
--- "outputs FILES" (lists comma-separated, "-" for empty).
+-- Lines: "prefix P", "isa NAME FAMILIES FLAGS EMULATIONS FILES", "runtime FILES",
+-- "outputs FILES" (lists comma-separated, "-" for empty; EMULATIONS is
+-- KEY:FLAGS entries separated by "|").
 function commands.meson_info(o)
   local s, e = load_spec(o.spec, o.isa)
   if not s then err(e) return 1 end
@@ -178,10 +212,13 @@ function commands.meson_info(o)
   local function l(t) return #t == 0 and "-" or table.concat(t, ",") end
   out("prefix " .. plan.prefix)
   out("kind " .. s.fmt.kind)
-  local outs = { plan.prefix .. ".h", "dispatch.c", "api.c", "verify_main.c" }
+  local outs = package_mod.top_files(plan)
   for _, row in ipairs(package_mod.isa_rows(plan)) do
     for _, f in ipairs(row.files) do outs[#outs + 1] = f end
-    out(string.format("isa %s %s %s %s %s", row.name, l(row.families), l(row.flags), l(row.emulate), l(row.files)))
+    local emus = {}
+    for _, e in ipairs(row.emulate) do emus[#emus + 1] = e.key .. ":" .. table.concat(e.flags, ",") end
+    out(string.format("isa %s %s %s %s %s", row.name, l(row.families), l(row.flags),
+      #emus == 0 and "-" or table.concat(emus, "|"), l(row.files)))
   end
   local rt = package_mod.runtime_sources()
   for _, f in ipairs(manifest.runtime) do outs[#outs + 1] = f end
@@ -215,6 +252,10 @@ local function main(args)
     return 2
   end
   if o.help then out(USAGE[name] or USAGE.main) return 0 end
+  if o.force and name ~= "generate" then
+    err("bitgen " .. cmd .. ": --force applies to generate only\n\n" .. (USAGE[name] or USAGE.main))
+    return 2
+  end
   return fn(o)
 end
 

@@ -9,9 +9,12 @@ local budgets = {
   -- 64-byte loads hold two rows; one accumulator per 2-bit field per row pair,
   -- 4 broadcast activation vectors, 4 field masks, a load and a masked temp.
   zmm_inplace = function(t) return { accumulators = 2 * t.rows, activations = 4, masks = 4, temporaries = 2 } end,
-  -- one int32 accumulator per row; 4 activation vectors; mask; load and field temps.
-  ymm_shift = function(t) return { accumulators = t.rows, activations = 4, constants = 2, temporaries = 2 } end,
-  ymm_vnni = function(t) return { accumulators = t.rows, activations = 4, constants = 1, temporaries = 2 } end,
+  -- AVX2: two int16 sums per row (fields at scale 1 and 4); the int32 sums are
+  -- touched once per group of 8 chunks (not counted: they may live on the
+  -- stack); activations are memory operands; 2 masks; load, shifted load, product.
+  ymm_shift = function(t) return { accumulators = 2 * t.rows, constants = 2, temporaries = 3 } end,
+  -- AVX-VNNI: one int32 sum per field and row (masked in place); 4 masks; load, field.
+  ymm_vnni = function(t) return { accumulators = 4 * t.rows, constants = 4, temporaries = 2 } end,
   scalar = function(t) return { accumulators = t.rows, temporaries = 4 } end,
   -- GEMM, field by field: one accumulator per (row register, token), the
   -- current field of each row register, one activation broadcast, a mask.
@@ -56,7 +59,10 @@ budgets.blk_scalar = function(t) return { accumulators = t.rows, temporaries = 4
 -- tl: per 32-row stripe an int16 and two int32 accumulators; the three
 -- tables of a word column; the word and a looked-up value.
 budgets.tl_zmm = function(t) return { accumulators = 3 * (t.rows // 32), tables = 3, temporaries = 2 } end
-budgets.tl_ymm = function(t) return { accumulators = 3 * (t.rows // 16), tables = 4, temporaries = 4 } end
+-- ymm: an int16 sum per 16-row stripe (its int32 sums are touched once per
+-- 28 words, not counted: they may live on the stack); the word's six split
+-- tables (low and high bytes of three); the word, an index, a value, a sum.
+budgets.tl_ymm = function(t) return { accumulators = t.rows // 16, tables = 6, temporaries = 4 } end
 -- NEON: a float accumulator per 4 rows, the 4 int32 row partials of the
 -- group being summed, 2 activation halves, constants and decode temporaries.
 budgets.blk_neon = function(t) return { accumulators = t.rows // 4, partials = 4, activations = 2, constants = 3,
@@ -86,8 +92,8 @@ M.by_name.i2s = {
   ops = {
     gemv = {
       scalar     = { template = "i2s_gemv_scalar.c", budget = "scalar", tile = { rows = 4, unroll = 1 } },
-      avx2       = { template = "i2s_gemv_ymm.c", budget = "ymm_shift", tile = { rows = 8, unroll = 1 } },
-      avxvnni    = { template = "i2s_gemv_ymm.c", budget = "ymm_vnni", tile = { rows = 8, unroll = 1 } },
+      avx2       = { template = "i2s_gemv_ymm.c", budget = "ymm_shift", tile = { rows = 4, unroll = 4 } },
+      avxvnni    = { template = "i2s_gemv_ymm.c", budget = "ymm_vnni", tile = { rows = 2, unroll = 2 } },
       avx512vnni = { template = "i2s_gemv_zmm.c", budget = "zmm_inplace", tile = { rows = 8, unroll = 2 },
                      row_multiple = 2 },
       neon       = { template = "i2s_gemv_neon.c", budget = "neon_widen", tile = { rows = 8, unroll = 1 } },
@@ -152,8 +158,8 @@ do
   for _, op in ipairs({ "gemv", "gemm" }) do
     ops[op] = {
       scalar     = { template = "tl_scalar.c", budget = "blk_scalar", tile = { rows = 4, unroll = 1 } },
-      avx2       = { template = "tl_ymm.c", budget = "tl_ymm", tile = { rows = 32, unroll = 1 }, row_multiple = 16 },
-      avxvnni    = { template = "tl_ymm.c", budget = "tl_ymm", tile = { rows = 32, unroll = 1 }, row_multiple = 16 },
+      avx2       = { template = "tl_ymm.c", budget = "tl_ymm", tile = { rows = 64, unroll = 1 }, row_multiple = 16 },
+      avxvnni    = { template = "tl_ymm.c", budget = "tl_ymm", tile = { rows = 64, unroll = 1 }, row_multiple = 16 },
       avx512vnni = { template = "tl_zmm.c", budget = "tl_zmm", tile = { rows = 128, unroll = 1 }, row_multiple = 32 },
       neon       = { template = "tl_neon.c", budget = "tl_neon", tile = { rows = 32, unroll = 1 }, row_multiple = 8 },
       neondot    = { template = "tl_neon.c", budget = "tl_neon", tile = { rows = 32, unroll = 1 }, row_multiple = 8 },

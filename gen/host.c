@@ -17,6 +17,8 @@ struct bitgen_resource {
   size_t size;
 };
 extern const struct bitgen_resource bitgen_resources[];
+int luaopen_host_fs(lua_State *L); /* gen/host_fs.c: host.fs, the output writer's calls */
+int bitgen_sandbox_run(lua_State *L); /* gen/sandbox.c: host.sandbox, a spec in a state of its own */
 
 #ifndef BITGEN_VERSION
 #define BITGEN_VERSION "unknown"
@@ -102,10 +104,13 @@ int main(int argc, char **argv) {
   luaL_openlibs(L);
 
   static const luaL_Reg host[] = {{"resource", l_resource}, {"mkdir", l_mkdir}, {"rename", l_rename},
-                                  {"kind", l_kind},         {"pid", l_pid},     {NULL, NULL}};
+                                  {"kind", l_kind},         {"pid", l_pid},     {"sandbox", bitgen_sandbox_run},
+                                  {NULL, NULL}};
   luaL_newlib(L, host);
   lua_pushstring(L, BITGEN_VERSION);
   lua_setfield(L, -2, "version");
+  luaopen_host_fs(L);
+  lua_setfield(L, -2, "fs");
   lua_setglobal(L, "host");
 
   /* Put the embedded searcher first so a stray file on disk never shadows a module. */

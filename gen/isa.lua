@@ -4,8 +4,10 @@
 --   flags     compiler flags for that ISA's kernel files (gcc and clang agree)
 --   features  runtime CPU features (runtime/bitgen_rt.h) the variant needs
 --   vregs     vector registers a tile may use (register budget)
---   emulate   optional: a build of the same source with another encoding of
---             the same instructions, for ISAs no test machine can run
+--   emulate   optional: builds of the same source that compute the same
+--             results with other instructions, so that a machine without the
+--             ISA still checks its kernels' logic bit-exact; a list of
+--             {key, flags, features, why}, most widely runnable first
 local M = {}
 
 M.list = {
@@ -15,9 +17,13 @@ M.list = {
     doc = "AVX2: vpmaddubsw + vpmaddwd" },
   { name = "avxvnni", arch = "x86_64", flags = { "-mavx2", "-mf16c", "-mavxvnni" }, features = { "AVX2", "F16C", "AVXVNNI" },
     vregs = 16, doc = "AVX-VNNI: 256-bit vpdpbusd (VEX)",
-    emulate = { flags = { "-mavx2", "-mf16c", "-mavx512f", "-mavx512vl", "-mavx512vnni" },
-                features = { "AVX2", "F16C", "AVX512F", "AVX512VL", "AVX512VNNI" },
-                why = "same vpdpbusd on ymm, EVEX-encoded (AVX512VL+VNNI)" } },
+    emulate = {
+      { key = "avx2", flags = { "-mavx2", "-mf16c" }, features = { "AVX2", "F16C" },
+        why = "vpdpbusd computed exactly by AVX2: widened operands, vpmaddwd, pair adds" },
+      { key = "evex", flags = { "-mavx2", "-mf16c", "-mavx512f", "-mavx512vl", "-mavx512vnni" },
+        features = { "AVX2", "F16C", "AVX512F", "AVX512VL", "AVX512VNNI" },
+        why = "same vpdpbusd on ymm, EVEX-encoded (AVX512VL+VNNI)" },
+    } },
   { name = "avx512vnni", arch = "x86_64", flags = { "-mavx512f", "-mavx512bw", "-mavx512vl", "-mavx512vnni" },
     features = { "AVX512F", "AVX512BW", "AVX512VL", "AVX512VNNI" }, vregs = 32,
     doc = "AVX-512 VNNI: 512-bit vpdpbusd" },

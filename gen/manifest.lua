@@ -2,7 +2,7 @@
 -- runtime copied into packages.  The top-level meson.build reads this list
 -- (through `lua5.4 gen/bitgen.lua manifest`), so it is written only here.
 return {
-  lua = { "bitgen", "manifest", "isa", "formats", "srcpos", "spec", "kernels", "template", "pkg" },
+  lua = { "bitgen", "manifest", "isa", "formats", "srcpos", "sandbox", "spec", "kernels", "template", "pkg" },
   templates = {
     "i2s_gemv_scalar.c", "i2s_gemv_ymm.c", "i2s_gemv_zmm.c", "store_rows_ymm.inc",
     "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc", "k_loop.inc", "ymm_dpbusd.inc",
@@ -14,13 +14,15 @@ return {
     "tl_neon.c", "tl_sve.c", "tl_rvv.c",
     "package.h", "api_i2s.h", "api_block.h", "api_tl.h", "api_i2s.c", "api_block.c", "api_tl.c", "api_ternary_packers.c", "api_ternary_packers.h", "dispatch.c", "api.c",
     "verify_main.c", "package_meson.build", "meson_options.txt",
-    "package_readme.md",
+    "package_readme.md", "package_internal.h", "package_cmake.txt", "package_config.cmake.in",
+    "package_config_version.cmake", "package.mk", "package_makefile",
   },
   -- runtime sources and headers, copied verbatim into every package
   runtime = {
-    "bitgen_rt.h", "bitgen_fmt.h", "bitgen_pool.h", "cpu_internal.h", "quant_internal.h", "tl_internal.h",
+    "bitgen_rt.h", "bitgen_types.h", "bitgen_fmt.h", "bitgen_pool.h", "cpu_internal.h", "quant_internal.h", "tl_internal.h",
     "status.c", "cpu.c", "cpu_x86.c", "cpu_arm.c", "cpu_riscv.c", "alloc.c", "pack_i2s.c",
     "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c", "digest.c",
-    "fp16.c", "format.c", "pack_blk.c", "quant_blk.c", "ref_blk.c", "pack_tl.c", "tl_tables.c",
+    "fp16.c", "format.c", "pack_blk.c", "quant_blk.c", "ref_blk.c", "pack_tl.c", "tl_tables.c", "scales.c",
+    "bitgen_gguf.h", "gguf.c",
   },
 }

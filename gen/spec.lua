@@ -1,9 +1,13 @@
 -- Loads a spec (a Lua file returning a table) and validates every field.
--- Errors are raised as {file, line, field, reason} and print as
--- FILE:LINE: field: reason.
+-- The spec's code runs in gen/sandbox.lua (its own Lua state under the
+-- bitgen executable); only the plain data it returns reaches validation,
+-- here in the generator's state.  Errors are raised as {file, line, field,
+-- reason} and print as FILE:LINE: field: reason.
 local srcpos = require "srcpos"
 local isa = require "isa"
 local formats = require "formats"
+local sandbox = require "sandbox"
+local manifest = require "manifest"
 
 local M = {}
 
@@ -20,10 +24,8 @@ local function failure(file, line, field, reason)
   return setmetatable({ file = file, line = line, field = field, reason = reason }, Failure)
 end
 
-local function join(path, key)
-  if type(key) == "number" then return path .. "[" .. key .. "]" end
-  return path == "" and key or path .. "." .. key
-end
+local join = sandbox.join
+local show = sandbox.show
 
 local function sorted_keys(t)
   local ks = {}
@@ -39,7 +41,7 @@ local function check_keys(t, path, allowed)
   for _, k in ipairs(sorted_keys(t)) do
     if not allowed[k] then
       local names = sorted_keys(allowed)
-      bad(join(path, tostring(k)), "unknown key (expected one of: %s)", table.concat(names, ", "))
+      bad(join(path, k), "unknown key (expected one of: %s)", table.concat(names, ", "))
     end
   end
 end
@@ -53,7 +55,7 @@ local function want_list(v, path)
   want_table(v, path)
   local n = #v
   for k in pairs(v) do
-    if math.type(k) ~= "integer" or k < 1 or k > n then bad(join(path, tostring(k)), "unexpected key in a list") end
+    if math.type(k) ~= "integer" or k < 1 or k > n then bad(join(path, k), "unexpected key in a list") end
   end
   if n == 0 then bad(path, "must not be empty") end
   return v
@@ -63,7 +65,7 @@ local function want_int(v, path, min, max)
   if v == nil then bad(path, "is required") end
   if math.type(v) ~= "integer" then
     if type(v) == "number" and v == math.floor(v) and v >= -2^53 and v <= 2^53 then v = math.tointeger(v)
-    elseif type(v) == "string" then bad(path, "must be an integer, got the string %q", v)
+    elseif type(v) == "string" then bad(path, "must be an integer, got the string %s", show(v))
     else bad(path, "must be an integer, got %s", tostring(v)) end
   end
   if v < min then bad(path, "must be at least %d, got %d", min, v) end
@@ -71,10 +73,46 @@ local function want_int(v, path, min, max)
   return v
 end
 
+local MAX_NAME = 64
+
 local function want_name(v, path, pattern, what)
   if type(v) ~= "string" then bad(path, "must be a string, got %s", type(v)) end
-  if not v:match(pattern) then bad(path, "%q is not %s", v, what) end
+  if not v:match(pattern) then bad(path, "%s is not %s", show(v), what) end
+  if #v > MAX_NAME then bad(path, "%s is longer than %d characters", show(v), MAX_NAME) end
   return v
+end
+
+-- Every identifier and file stem of the runtime that starts with bitgen_
+-- (upper case), read from the runtime files the package ships.
+local runtime_names
+local function reserved()
+  if runtime_names then return runtime_names end
+  local set = {}
+  for _, f in ipairs(manifest.runtime) do
+    set[(f:gsub("%.%w+$", "")):upper()] = f
+    local text = host and host.resource("runtime/" .. f) or ""
+    for id in text:gmatch("[%w_]+") do
+      local up = id:upper()
+      if up:sub(1, 7) == "BITGEN_" and not set[up] then set[up] = id end
+    end
+  end
+  runtime_names = set
+  return set
+end
+
+-- The package's names are P, P_*, P.h and P:upper()_*, P = bitgen_<cname>:
+-- none may be a runtime name, ignoring case (file systems may).
+local function check_prefix(cname)
+  local p = ("bitgen_" .. cname):upper()
+  local hits = {}
+  for up, id in pairs(reserved()) do
+    if up == p or up:sub(1, #p + 1) == p .. "_" then hits[#hits + 1] = id end
+  end
+  if #hits > 0 then
+    table.sort(hits)
+    bad("model", "maps to the C prefix bitgen_%s, which the runtime already uses (%s)", cname,
+      table.concat(hits, ", ", 1, math.min(#hits, 3)) .. (#hits > 3 and ", ..." or ""))
+  end
 end
 
 local function choices(list) return table.concat(list, ", ") end
@@ -89,7 +127,7 @@ local function validate_tiles(raw, path, op, keys, s, fmt, targeted)
   local tiles = raw == nil and {} or want_table(raw, path)
   for _, k in ipairs(sorted_keys(tiles)) do
     local p = join(path, tostring(k))
-    if not isa.by_name[k] then bad(p, "unknown ISA %q (known: %s)", tostring(k), choices(isa.names())) end
+    if not isa.by_name[k] then bad(p, "unknown ISA %s (known: %s)", show(tostring(k)), choices(isa.names())) end
     if not targeted[k] then bad(p, "tile for ISA %q, which the spec does not target", k) end
   end
   local out = {}
@@ -130,15 +168,21 @@ local function validate(raw, only_isas)
   check_keys(raw, "", { model = 1, description = 1, format = 1, layers = 1, matrices = 1, isas = 1,
                         pack_rows = 1, tiles = 1, gemm_tiles = 1, batches = 1 })
   local s = {}
-  s.model = want_name(raw.model, "model", "^[%a][%w%.%-_]*$", "a model name (letters, digits, . - _)")
-  if raw.description ~= nil and type(raw.description) ~= "string" then bad("description", "must be a string") end
+  s.model = want_name(raw.model, "model", "^[%a][%w%.%-_]*$",
+    "a model name (a letter, then letters, digits, . - _)")
+  if raw.description ~= nil then
+    if type(raw.description) ~= "string" then bad("description", "must be a string") end
+    if #raw.description > 200 then bad("description", "is longer than 200 bytes") end
+    if raw.description:find("%c") then bad("description", "must be one line without control characters") end
+  end
   s.description = raw.description or ""
   s.cname = s.model:lower():gsub("[^%w]", "_")
+  check_prefix(s.cname)
   if raw.format == nil then bad("format", "is required") end
   local fmt_names = sorted_keys(formats.by_name)
   s.format = want_name(raw.format, "format", "^.*$", "")
   local fmt = formats.by_name[s.format]
-  if not fmt then bad("format", "unknown format %q (known: %s)", s.format, choices(fmt_names)) end
+  if not fmt then bad("format", "unknown format %s (known: %s)", show(s.format), choices(fmt_names)) end
   s.fmt = fmt
   s.layers = raw.layers == nil and 1 or want_int(raw.layers, "layers", 1, 100000)
 
@@ -148,14 +192,20 @@ local function validate(raw, only_isas)
   if raw.matrices == nil then bad("matrices", "is required") end
   want_list(raw.matrices, "matrices")
   s.matrices = {}
-  local seen = {}
+  local seen, folded = {}, {}
   for i, m in ipairs(raw.matrices) do
     local p = join("matrices", i)
     want_table(m, p)
     check_keys(m, p, { name = 1, M = 1, K = 1 })
     local name = want_name(m.name, join(p, "name"), "^[%a_][%w_]*$", "a C identifier")
     if seen[name] then bad(join(p, "name"), "duplicate matrix name %q", name) end
+    local other = folded[name:lower()]
+    if other then
+      bad(join(p, "name"), "%q and %s (%q) differ only in case; matrix names must differ ignoring case", name,
+        other.path, other.name)
+    end
     seen[name] = true
+    folded[name:lower()] = { path = join(p, "name"), name = name }
     local rows = want_int(m.M, join(p, "M"), 1, MAX_DIM)
     local k = want_int(m.K, join(p, "K"), 1, fmt.max_k)
     if k % fmt.block ~= 0 then
@@ -173,7 +223,7 @@ local function validate(raw, only_isas)
   for i, name in ipairs(isas) do
     local p = only_isas and isa_path or join(isa_path, i)
     want_name(name, p, "^.*$", "")
-    if not isa.by_name[name] then bad(p, "unknown ISA %q (known: %s)", name, choices(isa.names())) end
+    if not isa.by_name[name] then bad(p, "unknown ISA %s (known: %s)", show(name), choices(isa.names())) end
     if chosen[name] and name ~= "scalar" then bad(p, "ISA %q listed twice", name) end
     chosen[name] = true
   end
@@ -209,24 +259,33 @@ local function validate(raw, only_isas)
   return s
 end
 
+-- Runs the spec's code in the sandbox: the bitgen executable's own state
+-- (host.sandbox), else this state with a hook (plain lua5.4).  Returns
+-- true, data or false, {field, line, reason}.
+local function evaluate(text)
+  local limits = sandbox.LIMITS
+  if host and host.sandbox then
+    local module = host.resource("gen/sandbox.lua")
+    if not module then error("bitgen is missing its resource gen/sandbox.lua", 0) end
+    local ok, res, over = host.sandbox(module, text, limits)
+    if over then res.reason = sandbox.limit_message(over, limits) end
+    return ok, res
+  end
+  return sandbox.run_here(text, limits)
+end
+
 -- Returns spec or nil, failure.  only_isas: list from --isa, or nil.
 function M.load(file, text, only_isas)
-  local lines = srcpos.scan(text)
-  local chunk, err = load(text, "@" .. file, "t", { math = math, string = string, table = table,
-                                                    ipairs = ipairs, pairs = pairs })
-  if not chunk then
-    local line, msg = err:match("^[^:]*:(%d+): (.*)$")
-    return nil, failure(file, tonumber(line) or 1, "syntax", msg or err)
-  end
-  local ok, raw = pcall(chunk)
+  local ok, raw = evaluate(text)
   if not ok then
-    local line, msg = tostring(raw):match("^[^:]*:(%d+): (.*)$")
-    return nil, failure(file, tonumber(line) or 1, "evaluation", msg or tostring(raw))
+    local line = raw.line
+    if line < 0 then line = srcpos.line(srcpos.scan(text), raw.field) end
+    return nil, failure(file, line, raw.field, raw.reason)
   end
   local ok2, res = pcall(validate, raw, only_isas)
   if not ok2 then
     if type(res) ~= "table" then error(res, 0) end
-    local line = res.path == "--isa" and 0 or srcpos.line(lines, res.path)
+    local line = res.path == "--isa" and 0 or srcpos.line(srcpos.scan(text), res.path)
     return nil, failure(file, line, res.path, res.reason)
   end
   res.file = file

@@ -83,7 +83,8 @@ int bitgen_quantize_blocks(const float *x, size_t N, size_t K, size_t block, int
 /* Reference: y[j*M + i] = sum over blocks b, in order from 0.0f, of
  * (float)isum * (wd[i][b] * ad[j][b]), isum = sum_k w[i][k] * q[j][k] over the
  * block (exact integer).  The kernels apply the same arithmetic in the same
- * order (packages compile with -ffp-contract=off). */
+ * order (packages compile with -ffp-contract=off).  A non-finite wd or ad is
+ * BITGEN_E_VALUE. */
 int bitgen_ref_blocks(size_t M, size_t K, size_t block, const int8_t *w, const float *wd, const int8_t *q,
                       const float *ad, size_t N, float *y);
 
@@ -110,6 +111,18 @@ int bitgen_tl_unpack(size_t M, size_t K, size_t prows, const void *packed, size_
  * T[c0 + 3c1 + 9c2] = sum_i (c_i - 1) * q[3g + i] (q past K is 0), T[27..31] = 0. */
 size_t bitgen_tl_lut_size(size_t K); /* int16 entries per token */
 int bitgen_tl_tables(const int8_t *q, size_t N, size_t K, int16_t *lut);
+
+/* ---- scale checks (runtime/scales.c; docs/DESIGN.md, "Caller contracts") ----
+ * Every packer, multiply and reference applies these before writing anything.
+ * Each returns BITGEN_OK or BITGEN_E_VALUE (BITGEN_E_NULL for a NULL array). */
+/* An f16 block scale: any finite value, zero included (an all-zero block). */
+int bitgen_check_f16_scale(uint16_t d16);
+/* n f32 block scales (weights or activations): finite, zero included. */
+int bitgen_check_block_scales(const float *d, size_t n);
+/* A per-tensor weight scale and N per-token activation scales (i2s, tl):
+ * wscale finite and nonzero (either sign), act[j].scale finite and > 0,
+ * and the kernels' factor wscale / act[j].scale finite. */
+int bitgen_check_ternary_scales(float wscale, const bitgen_act *act, size_t N);
 
 /* ---- kernels of the formats above --------------------------------------- */
 typedef struct {

@@ -7,28 +7,20 @@
  * the kernel templates.
  *
  * Every public function that can fail returns a bitgen_status (0 = OK). */
+#include "bitgen_ns.h" /* package builds: bitgen_X -> <package>_rt_X */
 #ifndef BITGEN_RT_H
 #define BITGEN_RT_H
 
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bitgen_types.h" /* status codes, bitgen_act, bitgen_pool */
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-/* ---- status codes -------------------------------------------------- */
-typedef enum {
-  BITGEN_OK = 0,
-  BITGEN_E_NULL = -1,        /* a required pointer is NULL */
-  BITGEN_E_SIZE = -2,        /* a size or shape does not match */
-  BITGEN_E_ALIGN = -3,       /* a buffer is not aligned as required */
-  BITGEN_E_VALUE = -4,       /* an input value is out of range (non-ternary weight, NaN, ...) */
-  BITGEN_E_ISA = -5,         /* BITGEN_ISA names a variant this package lacks */
-  BITGEN_E_UNSUPPORTED = -6, /* BITGEN_ISA names a variant this CPU/OS cannot run */
-  BITGEN_E_KERNEL = -7,      /* no such kernel id */
-  BITGEN_E_NOMEM = -8        /* allocation failed */
-} bitgen_status;
+/* ---- status codes: bitgen_types.h ------------------------------------ */
 
 const char *bitgen_strerror(int status);
 
@@ -89,14 +81,16 @@ int bitgen_i2s_pack_ternary(size_t M, size_t K, size_t prows, const int8_t *w,
                             void *packed, size_t packed_size);
 /* w: M*K f32; BitNet absmean: gamma = mean|W| (over the whole tensor),
  * w_t = clamp(round_half_even(W/gamma), -1, 1); *scale = gamma.
- * An all-zero matrix packs as zeros with scale 0. */
+ * Non-finite weights, and a gamma of 0 (an all-zero matrix: no usable
+ * scale), are BITGEN_E_VALUE. */
 int bitgen_i2s_pack_f32(size_t M, size_t K, size_t prows, const float *w,
                         void *packed, size_t packed_size, float *scale);
 /* src: the canonical I2_S tensor bytes of an official BitNet GGUF file
  * (M*K/4 code bytes, then the f32 scale, then padding: M*K/4 + 32 bytes).
  * Blocks of 128 elements -> 32 bytes; byte p holds element p in bits 7:6,
  * p+32 in 5:4, p+64 in 3:2, p+96 in 1:0.  *scale = the stored scale.
- * Code 3 is rejected (BITGEN_E_VALUE). */
+ * Code 3, and a stored scale that is not finite or is zero, are
+ * BITGEN_E_VALUE. */
 int bitgen_i2s_pack_gguf(size_t M, size_t K, size_t prows, const uint8_t *src,
                          size_t src_size, void *packed, size_t packed_size, float *scale);
 /* Inverse of the packers: ternary values back out (M*K). */
@@ -107,10 +101,7 @@ int bitgen_i2s_unpack(size_t M, size_t K, size_t prows, const void *packed,
  * Per token (row of X): amax = max(1e-5, max|x|); s = 127/amax;
  * q = clamp(round_half_even(x*s), -128, 127); sum = sum(q).
  * A kernel output is y = (float)(dot(c, q) - sum) * (wscale / s). */
-typedef struct {
-  float scale; /* s: q = x * s */
-  int32_t sum; /* sum of q */
-} bitgen_act;
+/* bitgen_act (bitgen_types.h): scale s and sum of q per token. */
 
 /* Quantizes n tokens of K values each (x row stride K, q row stride K).
  * Uses the best quantizer the CPU supports (or the one BITGEN_ISA forces). */
@@ -130,7 +121,8 @@ extern "C" {
 /* dot[i] = sum_k w[i*K+k] * q[k] (w ternary, unpacked). */
 int bitgen_ref_dot(size_t M, size_t K, const int8_t *w, const int8_t *q, int64_t *dot);
 /* y = reference output for one token, using the same final float formula
- * as the kernels: y[i] = (float)dot[i] * (wscale / act->scale). */
+ * as the kernels: y[i] = (float)dot[i] * (wscale / act->scale).  Scales as
+ * bitgen_check_ternary_scales (bitgen_fmt.h), else BITGEN_E_VALUE. */
 int bitgen_ref_gemv(size_t M, size_t K, const int8_t *w, float wscale, const int8_t *q,
                     const bitgen_act *act, float *y);
 /* The same for N tokens: q is N x K, act[N], y is N x M (row-major). */
@@ -203,7 +195,9 @@ typedef struct {
 /* A pool of worker threads (bitgen_pool.h).  The drivers split a multiply
  * into tasks aligned to the pack tile (and to the kernel's token tile), run
  * them on the pool (NULL: bitgen_pool_default(), all online cores), and so
- * give bit-identical results for every thread count. */
+ * give bit-identical results for every thread count.  Scales are checked
+ * first (bitgen_fmt.h, "scale checks"; drive_gemv's combined scale must be
+ * finite): BITGEN_E_VALUE, and nothing runs. */
 typedef struct bitgen_pool bitgen_pool;
 int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                       const uint8_t *packed, const int8_t *q, int32_t xsum, float scale, float *y);

@@ -2,6 +2,8 @@
  * boundaries fall on pack tiles (rows) and on the kernel's token tile, so
  * every output element is computed by one kernel call with the same
  * arithmetic whatever the thread count: results are bit-identical. */
+#include <math.h>
+
 #include "bitgen_rt.h"
 
 /* At least this many packed weight bytes per task: below it, waking a
@@ -50,6 +52,7 @@ static void gemv_task(void *ctx, size_t i) {
 int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                       const uint8_t *packed, const int8_t *q, int32_t xsum, float scale, float *y) {
   if (!k || !v || !v->gemv || !packed || !q || !y) return BITGEN_E_NULL;
+  if (!isfinite(scale)) return BITGEN_E_VALUE; /* wscale / act.scale, checked by the caller */
   if (!pool) pool = bitgen_pool_default();
   size_t threads = bitgen_pool_threads(pool);
   if (threads <= 1) {
@@ -97,6 +100,8 @@ int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_va
                       float *y, size_t M) {
   if (!k || !v || !v->gemm || !packed || !q || !act || !y) return BITGEN_E_NULL;
   if (N == 0 || (k->N > 1 && k->N != N) || k->M != M) return BITGEN_E_SIZE;
+  int st = bitgen_check_ternary_scales(wscale, act, N);
+  if (st != BITGEN_OK) return st;
   if (!pool) pool = bitgen_pool_default();
   size_t threads = bitgen_pool_threads(pool);
   job j = {.v = v, .packed = packed, .q = q, .act = act, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N,
@@ -116,6 +121,16 @@ static void run_task(void *ctx, size_t i) {
   j->v->run(j->packed, j->acts, j->scale, j->y, j->ldy, t0, t1, n0, n1);
 }
 
+/* The scales a run kernel reads: block formats' activation d (N x K/block),
+ * tl's wscale and act[N]. */
+static int run_scales(const bitgen_kernel *k, const bitgen_acts *a, size_t N, float wscale) {
+  const bitgen_format *f = bitgen_format_by_name(k->format);
+  if (f == NULL || f->kind == BITGEN_KIND_I2S) return BITGEN_E_KERNEL;
+  if (f->kind == BITGEN_KIND_TL) return bitgen_check_ternary_scales(wscale, a->act, N);
+  if (k->K % f->block != 0 || N > SIZE_MAX / (k->K / f->block)) return BITGEN_E_SIZE;
+  return bitgen_check_block_scales(a->d, N * (k->K / f->block));
+}
+
 /* The bitgen_fmt.h formats: one kernel type for GEMV and GEMM; the same
  * task split as bitgen_drive_gemm (a GEMV is one token). */
 int bitgen_drive_run(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
@@ -123,6 +138,8 @@ int bitgen_drive_run(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_var
                      float *y, size_t M) {
   if (!k || !v || !v->run || !packed || !a || !y) return BITGEN_E_NULL;
   if (N == 0 || (k->N > 1 && k->N != N) || (k->N == 1 && N != 1) || k->M != M) return BITGEN_E_SIZE;
+  int st = run_scales(k, a, N, wscale);
+  if (st != BITGEN_OK) return st;
   if (!pool) pool = bitgen_pool_default();
   size_t threads = bitgen_pool_threads(pool);
   if (threads <= 1) {

@@ -4,7 +4,9 @@
  * Each format is a small codec: code bytes <-> integer values, plus ggml's
  * reference quantizer.  Every entry point validates all of its input before
  * writing anything, so on error the output buffers are left untouched.  A
- * NULL or non-block format is a shape error (BITGEN_E_SIZE), like K % block. */
+ * NULL or non-block format is a shape error (BITGEN_E_SIZE), like K % block.
+ * A non-finite f16 block scale is BITGEN_E_VALUE wherever one comes in or
+ * goes out; a zero one is valid data (an all-zero block). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -21,7 +23,8 @@ typedef struct {
   void (*encode)(const int8_t *w, uint8_t *code); /* values in [vmin, vmax] -> code bytes */
   void (*decode)(const uint8_t *code, int8_t *w); /* code bytes -> values */
   int (*valid)(const uint8_t *code);              /* 0: the bytes hold an impossible code */
-  void (*quantize)(const float *x, int8_t *w, uint16_t *d16); /* ggml's reference quantizer */
+  float (*scale)(const float *x);                 /* ggml's f32 block scale d, before f16 */
+  void (*quantize)(const float *x, float d, int8_t *w); /* ggml's reference quantizer, given d */
 } codec;
 
 /* ---- helpers shared by the quantizers ---- */
@@ -78,11 +81,11 @@ static int tq2_valid(const uint8_t *code) {
 }
 
 /* d = amax, t = lroundf(x / d) via id = 1/d as ggml. */
-static void tq_quantize(const float *x, int8_t *w, uint16_t *d16) {
-  float amax = max_abs(x, 256);
+static float tq_scale(const float *x) { return max_abs(x, 256); }
+
+static void tq_quantize(const float *x, float amax, int8_t *w) {
   float id = amax != 0.0f ? 1.0f / amax : 0.0f;
   for (size_t j = 0; j < 256; j++) w[j] = round_trit(x[j] * id);
-  *d16 = bitgen_f32_to_f16(amax);
 }
 
 /* ---- tq1_0: 5 trits per byte as a base-3 fraction ---- */
@@ -149,11 +152,11 @@ static int q4_code(float v) {
   return (int)v;
 }
 
-static void q4_quantize(const float *x, int8_t *w, uint16_t *d16) {
-  float d = max_signed(x, 32) / -8.0f;
+static float q4_scale(const float *x) { return max_signed(x, 32) / -8.0f; }
+
+static void q4_quantize(const float *x, float d, int8_t *w) {
   float id = d != 0.0f ? 1.0f / d : 0.0f;
   for (size_t j = 0; j < 32; j++) w[j] = (int8_t)(q4_code(x[j] * id + 8.5f) - 8);
-  *d16 = bitgen_f32_to_f16(d);
 }
 
 /* ---- q8_0: the codes are the values ---- */
@@ -170,18 +173,18 @@ static int8_t q8_code(float v) {
   return (int8_t)roundf(v);
 }
 
-static void q8_quantize(const float *x, int8_t *w, uint16_t *d16) {
-  float d = max_abs(x, 32) / 127.0f;
+static float q8_scale(const float *x) { return max_abs(x, 32) / 127.0f; }
+
+static void q8_quantize(const float *x, float d, int8_t *w) {
   float id = d != 0.0f ? 1.0f / d : 0.0f;
   for (size_t j = 0; j < 32; j++) w[j] = q8_code(x[j] * id);
-  *d16 = bitgen_f32_to_f16(d);
 }
 
 static const codec codecs[] = {
-    {"tq2_0", 64, 0, tq2_encode, tq2_decode, tq2_valid, tq_quantize},
-    {"tq1_0", 52, 0, tq1_encode, tq1_decode, any_valid, tq_quantize},
-    {"q4_0", 0, 2, q4_encode, q4_decode, any_valid, q4_quantize},
-    {"q8_0", 0, 2, q8_encode, q8_decode, any_valid, q8_quantize},
+    {"tq2_0", 64, 0, tq2_encode, tq2_decode, tq2_valid, tq_scale, tq_quantize},
+    {"tq1_0", 52, 0, tq1_encode, tq1_decode, any_valid, tq_scale, tq_quantize},
+    {"q4_0", 0, 2, q4_encode, q4_decode, any_valid, q4_scale, q4_quantize},
+    {"q8_0", 0, 2, q8_encode, q8_decode, any_valid, q8_scale, q8_quantize},
 };
 
 /* The codec of f, if f is one of the table's block formats (a caller's copy
@@ -309,7 +312,8 @@ int bitgen_blk_pack_gguf(const bitgen_format *f, size_t M, size_t K, size_t prow
   if ((st = check_packed(f, M, K, prows, packed, packed_size, &g)) != BITGEN_OK) return st;
   if (src_size < g.gguf) return BITGEN_E_SIZE; /* at least, as bitgen_i2s_pack_gguf */
   for (size_t o = 0; o < g.gguf; o += g.gguf_bytes)
-    if (!g.c->valid(src + o + g.c->q_off)) return BITGEN_E_VALUE;
+    if (!g.c->valid(src + o + g.c->q_off) || bitgen_check_f16_scale(get_f16(src + o + g.c->d_off)) != BITGEN_OK)
+      return BITGEN_E_VALUE;
 
   put_padding(&g, M, prows, packed);
   for (size_t i = 0; i < M; i++)
@@ -317,7 +321,16 @@ int bitgen_blk_pack_gguf(const bitgen_format *f, size_t M, size_t K, size_t prow
   return BITGEN_OK;
 }
 
-/* Padding rows are not read. */
+/* Every real row's scales are finite (what the packers write). */
+static int packed_scales_ok(const geom *g, size_t M, size_t prows, const uint8_t *in) {
+  for (size_t i = 0; i < M; i++)
+    for (size_t b = 0; b < g->nblk; b++)
+      if (bitgen_check_f16_scale(get_f16(in + scale_offset(g, prows, i, b))) != BITGEN_OK) return 0;
+  return 1;
+}
+
+/* Padding rows are not read; a non-finite scale is BITGEN_E_VALUE (checked
+ * before dst is written). */
 int bitgen_blk_export_gguf(const bitgen_format *f, size_t M, size_t K, size_t prows, const void *packed,
                            size_t packed_size, uint8_t *dst, size_t dst_size) {
   geom g;
@@ -325,14 +338,16 @@ int bitgen_blk_export_gguf(const bitgen_format *f, size_t M, size_t K, size_t pr
   if (packed == NULL || dst == NULL) return BITGEN_E_NULL;
   if ((st = check_packed(f, M, K, prows, packed, packed_size, &g)) != BITGEN_OK) return st;
   if (dst_size < g.gguf) return BITGEN_E_SIZE;
+  if (!packed_scales_ok(&g, M, prows, packed)) return BITGEN_E_VALUE;
   for (size_t i = 0; i < M; i++)
     for (size_t b = 0; b < g.nblk; b++) get_block(&g, prows, packed, i, b, dst + (i * g.nblk + b) * g.gguf_bytes);
   return BITGEN_OK;
 }
 
 /* Each block is quantized to ggml bytes, then placed as bitgen_blk_pack_gguf
- * would place them.  Non-finite weights are rejected before anything is
- * written. */
+ * would place them.  Non-finite weights, and finite ones whose block scale
+ * overflows f16 (ggml would write an Inf scale), are rejected before
+ * anything is written. */
 int bitgen_blk_pack_f32(const bitgen_format *f, size_t M, size_t K, size_t prows, const float *w, void *packed,
                         size_t packed_size) {
   geom g;
@@ -344,11 +359,16 @@ int bitgen_blk_pack_f32(const bitgen_format *f, size_t M, size_t K, size_t prows
   if ((st = check_packed(f, M, K, prows, packed, packed_size, &g)) != BITGEN_OK) return st;
   for (size_t e = 0; e < M * K; e++)
     if (!isfinite(w[e])) return BITGEN_E_VALUE;
+  for (size_t n = 0; n < M * g.nblk; n++) /* K % block == 0: the blocks of w in order */
+    if (bitgen_check_f16_scale(bitgen_f32_to_f16(g.c->scale(w + n * g.block))) != BITGEN_OK) return BITGEN_E_VALUE;
 
   put_padding(&g, M, prows, packed);
   for (size_t i = 0; i < M; i++)
     for (size_t b = 0; b < g.nblk; b++) {
-      g.c->quantize(w + i * K + b * g.block, vals, &d16);
+      const float *x = w + i * K + b * g.block;
+      const float d = g.c->scale(x);
+      g.c->quantize(x, d, vals);
+      d16 = bitgen_f32_to_f16(d);
       make_block(&g, vals, d16, blk);
       put_block(&g, prows, packed, i, b, blk);
     }
@@ -364,13 +384,15 @@ int bitgen_blk_encode_gguf(const bitgen_format *f, size_t M, size_t K, const int
   if (dst_size < g.gguf) return BITGEN_E_SIZE;
   for (size_t e = 0; e < M * K; e++)
     if (w[e] < f->vmin || w[e] > f->vmax) return BITGEN_E_VALUE;
+  for (size_t n = 0; n < M * g.nblk; n++)
+    if (bitgen_check_f16_scale(d16[n]) != BITGEN_OK) return BITGEN_E_VALUE;
   /* K % block == 0: the blocks of the rows are the consecutive blocks of w. */
   for (size_t n = 0; n < M * g.nblk; n++) make_block(&g, w + n * g.block, d16[n], dst + n * g.gguf_bytes);
   return BITGEN_OK;
 }
 
-/* Padding rows are not read.  tq2_0 code 3 is BITGEN_E_VALUE (checked
- * before w or d is written). */
+/* Padding rows are not read.  tq2_0 code 3 and a non-finite scale are
+ * BITGEN_E_VALUE (checked before w or d is written). */
 int bitgen_blk_unpack(const bitgen_format *f, size_t M, size_t K, size_t prows, const void *packed,
                       size_t packed_size, int8_t *w, float *d) {
   const uint8_t *in = packed;
@@ -381,6 +403,7 @@ int bitgen_blk_unpack(const bitgen_format *f, size_t M, size_t K, size_t prows, 
   for (size_t i = 0; i < M; i++)
     for (size_t b = 0; b < g.nblk; b++)
       if (!g.c->valid(in + code_offset(&g, prows, i, b))) return BITGEN_E_VALUE;
+  if (!packed_scales_ok(&g, M, prows, in)) return BITGEN_E_VALUE;
 
   for (size_t i = 0; i < M; i++)
     for (size_t b = 0; b < g.nblk; b++) {

@@ -80,7 +80,8 @@ int bitgen_i2s_pack_ternary(size_t M, size_t K, size_t prows, const int8_t *w,
  *   round-half-to-even unless the caller changed it; so 0.5*gamma -> 0 and
  *   1.5*gamma -> 2 -> 1.
  * If gamma is 0 as a float (all-zero matrix, or a mean that underflows)
- * every weight packs as 0 and *scale = 0: gamma * w_t is zero either way. */
+ * the matrix has no usable scale: BITGEN_E_VALUE, as a zero scale is
+ * everywhere else (docs/DESIGN.md, "Caller contracts"). */
 int bitgen_i2s_pack_f32(size_t M, size_t K, size_t prows, const float *w,
                         void *packed, size_t packed_size, float *scale) {
   uint8_t *out = packed;
@@ -95,18 +96,15 @@ int bitgen_i2s_pack_f32(size_t M, size_t K, size_t prows, const float *w,
     sum += fabs((double)w[e]);
   }
   gamma = (float)(sum / (double)(M * K));
+  if (gamma == 0.0f) return BITGEN_E_VALUE; /* all zero (or an underflowing mean): no scale */
 
   for (size_t i = 0; i < M; i++)
     for (size_t ch = 0; ch < K / BITGEN_I2S_BLOCK; ch++) {
       const float *src = w + i * K + ch * BITGEN_I2S_BLOCK;
       for (size_t j = 0; j < BITGEN_I2S_BLOCK; j++) {
-        float t = 0.0f;
-        if (gamma != 0.0f) {
-          float ratio = src[j] / gamma;
-          t = nearbyintf(ratio);
-          if (t > 1.0f) t = 1.0f;
-          if (t < -1.0f) t = -1.0f;
-        }
+        float t = nearbyintf(src[j] / gamma);
+        if (t > 1.0f) t = 1.0f;
+        if (t < -1.0f) t = -1.0f;
         codes[j] = (uint8_t)((int)t + 1);
       }
       put_chunk(out + chunk_offset(K, prows, i, ch), codes);
@@ -145,7 +143,7 @@ int bitgen_i2s_pack_gguf(size_t M, size_t K, size_t prows, const uint8_t *src,
                     (uint32_t)sb[3] << 24;
     memcpy(&s, &bits, sizeof s);
   }
-  if (!isfinite(s)) return BITGEN_E_VALUE;
+  if (!isfinite(s) || s == 0.0f) return BITGEN_E_VALUE; /* no usable per-tensor scale */
 
   for (size_t i = 0; i < M; i++)
     for (size_t ch = 0; ch < K / BITGEN_I2S_BLOCK; ch++) {

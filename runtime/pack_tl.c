@@ -101,13 +101,9 @@ int bitgen_tl_pack_ternary(size_t M, size_t K, size_t prows, const int8_t *w, vo
 /* BitNet absmean, step for step as bitgen_i2s_pack_f32 (see its comment)
  * so that both packers give the same ternary weights and scale. */
 static int8_t absmean_trit(float x, float gamma) {
-  float t = 0.0f;
-  if (gamma != 0.0f) {
-    float ratio = x / gamma;
-    t = nearbyintf(ratio);
-    if (t > 1.0f) t = 1.0f;
-    if (t < -1.0f) t = -1.0f;
-  }
+  float t = nearbyintf(x / gamma); /* gamma > 0 */
+  if (t > 1.0f) t = 1.0f;
+  if (t < -1.0f) t = -1.0f;
   return (int8_t)t;
 }
 
@@ -124,6 +120,7 @@ int bitgen_tl_pack_f32(size_t M, size_t K, size_t prows, const float *w, void *p
     sum += fabs((double)w[e]);
   }
   gamma = (float)(sum / (double)(M * K));
+  if (gamma == 0.0f) return BITGEN_E_VALUE; /* all zero (or an underflowing mean): no scale */
   if ((row = bitgen_alloc(K)) == NULL) return BITGEN_E_NOMEM;
 
   for (size_t i = 0; i < M; i++) {
@@ -164,7 +161,7 @@ int bitgen_tl_pack_gguf(size_t M, size_t K, size_t prows, const uint8_t *src, si
     uint32_t bits = (uint32_t)sb[0] | (uint32_t)sb[1] << 8 | (uint32_t)sb[2] << 16 | (uint32_t)sb[3] << 24;
     memcpy(&s, &bits, sizeof s);
   }
-  if (!isfinite(s)) return BITGEN_E_VALUE;
+  if (!isfinite(s) || s == 0.0f) return BITGEN_E_VALUE; /* no usable per-tensor scale */
   if ((row = bitgen_alloc(K)) == NULL) return BITGEN_E_NOMEM;
 
   for (size_t i = 0; i < M; i++) {

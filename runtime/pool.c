@@ -29,12 +29,13 @@
  * takes and drops the mutex (so the sleeper is waiting by then) and signals,
  * so no wake-up is lost.  The caller's own wait for inside == 0 (spin, then
  * `done_cond`) is symmetric, with `waiting`. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* sched_getaffinity, CPU_COUNT */
 
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdalign.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -79,7 +80,12 @@ static inline void spin_pause(unsigned k) {
 
 typedef void (*pool_fn)(void *ctx, size_t i);
 
+/* First word of every pool: packages whose runtimes share this pool layout
+ * may pass pools to each other; any other pointer is refused. */
+#define POOL_MAGIC UINT64_C(0x62676e706f6f6c01) /* "bgnpool" + layout 1 */
+
 struct bitgen_pool {
+  uint64_t magic;
   /* Read by spinning workers; written once per job by the caller. */
   alignas(POOL_LINE) atomic_uint state;
   atomic_int stop;
@@ -139,6 +145,143 @@ static size_t online_cores(void) {
   if (c < 1) return 1;
   if ((unsigned long)c > BITGEN_POOL_MAX_THREADS) return BITGEN_POOL_MAX_THREADS;
   return (size_t)c;
+}
+
+/* ---- default size: affinity mask, cgroup CPU quota, BITGEN_THREADS ---- */
+
+/* CPUs the process may run on (its affinity mask), else the online cores. */
+static size_t allowed_cores(void) {
+  size_t n = online_cores();
+#ifdef __linux__
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    int c = CPU_COUNT(&set);
+    if (c >= 1 && (size_t)c < n) n = (size_t)c;
+  }
+#endif
+  return n;
+}
+
+/* Quota of one cgroup directory in CPUs (quota / period), or 0 for none.
+ * v2: cpu.max holds "max PERIOD" or "QUOTA PERIOD"; v1: cpu.cfs_quota_us
+ * (-1 for none) and cpu.cfs_period_us. */
+static double dir_quota(const char *dir, int v2) {
+  char path[4096 + 32]; /* dir is at most 4095 bytes */
+  long long quota = -1, period = 0;
+  FILE *f;
+  if (v2) {
+    char first[32] = "";
+    snprintf(path, sizeof path, "%s/cpu.max", dir);
+    if (!(f = fopen(path, "r"))) return 0;
+    if (fscanf(f, "%31s %lld", first, &period) == 2 && strcmp(first, "max") != 0) quota = strtoll(first, NULL, 10);
+    fclose(f);
+  } else {
+    snprintf(path, sizeof path, "%s/cpu.cfs_quota_us", dir);
+    if (!(f = fopen(path, "r"))) return 0;
+    if (fscanf(f, "%lld", &quota) != 1) quota = -1;
+    fclose(f);
+    snprintf(path, sizeof path, "%s/cpu.cfs_period_us", dir);
+    if (!(f = fopen(path, "r"))) return 0;
+    if (fscanf(f, "%lld", &period) != 1) period = 0;
+    fclose(f);
+  }
+  return (quota > 0 && period > 0) ? (double)quota / (double)period : 0;
+}
+
+/* Whether the comma-separated list holds the word. */
+static int has_word(const char *list, const char *word) {
+  size_t n = strlen(word);
+  for (const char *p = list; p && *p;) {
+    const char *e = strchr(p, ',');
+    size_t len = e ? (size_t)(e - p) : strlen(p);
+    if (len == n && strncmp(p, word, n) == 0) return 1;
+    p = e ? e + 1 : NULL;
+  }
+  return 0;
+}
+
+/* The mount point and root of the cgroup hierarchy holding the cpu
+ * controller (v1: fstype cgroup with option cpu; v2: fstype cgroup2). */
+static int find_mount(const char *mountinfo, int v2, char *mnt, char *root, size_t size) {
+  char line[4096];
+  int found = 0;
+  FILE *f = fopen(mountinfo, "r");
+  if (!f) return 0;
+  while (!found && fgets(line, sizeof line, f)) {
+    char r[1024], m[1024], fstype[64], source[1024], opts[1024];
+    const char *dash = strstr(line, " - ");
+    if (!dash || sscanf(line, "%*s %*s %*s %1023s %1023s", r, m) != 2) continue;
+    if (sscanf(dash + 3, "%63s %1023s %1023s", fstype, source, opts) != 3) continue;
+    if (v2 ? strcmp(fstype, "cgroup2") == 0 : (strcmp(fstype, "cgroup") == 0 && has_word(opts, "cpu"))) {
+      snprintf(mnt, size, "%s", m);
+      snprintf(root, size, "%s", r);
+      found = 1;
+    }
+  }
+  fclose(f);
+  return found;
+}
+
+double bitgen_cgroup_cpu_limit(const char *proc_cgroup, const char *mountinfo) {
+  char line[4096], path[2048] = "", mnt[1024], root[1024], dir[4096];
+  int v2 = -1;
+  FILE *f = fopen(proc_cgroup, "r");
+  if (!f) return 0;
+  while (fgets(line, sizeof line, f)) {
+    char *a = strchr(line, ':'), *b = a ? strchr(a + 1, ':') : NULL;
+    if (!b) continue;
+    *a = *b = '\0';
+    b[1 + strcspn(b + 1, "\n")] = '\0';
+    if (strcmp(line, "0") == 0 && a[1] == '\0') {
+      if (v2 < 0) { v2 = 1; snprintf(path, sizeof path, "%s", b + 1); }
+    } else if (has_word(a + 1, "cpu")) {
+      v2 = 0; /* a v1 cpu controller takes precedence in hybrid set-ups */
+      snprintf(path, sizeof path, "%s", b + 1);
+    }
+  }
+  fclose(f);
+  if (v2 < 0 || !find_mount(mountinfo, v2, mnt, root, sizeof mnt)) return 0;
+  /* The cgroup's directory under the mount; inside a cgroup namespace the
+   * path may not lie under the mount's root: then the mount itself. */
+  size_t rl = strlen(root);
+  const char *rel = path;
+  if (strcmp(root, "/") != 0) rel = (strncmp(path, root, rl) == 0 && (path[rl] == '/' || !path[rl])) ? path + rl : "";
+  snprintf(dir, sizeof dir, "%s%s", mnt, strcmp(rel, "/") == 0 ? "" : rel);
+  /* The tightest quota from the cgroup up to the mount. */
+  double limit = 0;
+  for (;;) {
+    double q = dir_quota(dir, v2);
+    if (q > 0 && (limit == 0 || q < limit)) limit = q;
+    if (strlen(dir) <= strlen(mnt)) break;
+    char *slash = strrchr(dir, '/');
+    if (!slash) break;
+    *slash = '\0';
+  }
+  return limit;
+}
+
+int bitgen_pool_default_threads(size_t *out) {
+  if (out == NULL) return BITGEN_E_NULL;
+  const char *env = getenv("BITGEN_THREADS");
+  if (env && *env) {
+    char *end;
+    unsigned long long v = strtoull(env, &end, 10);
+    if (*end != '\0' || env[0] == '-' || v < 1 || v > BITGEN_POOL_MAX_THREADS) return BITGEN_E_VALUE;
+    *out = (size_t)v;
+    return BITGEN_OK;
+  }
+  size_t n = allowed_cores();
+#ifdef __linux__
+  double q = bitgen_cgroup_cpu_limit("/proc/self/cgroup", "/proc/self/mountinfo");
+  if (q > 0) {
+    size_t c = (size_t)q;
+    if ((double)c < q) c++; /* 1.5 CPUs: 2 threads */
+    if (c < n) n = c;
+  }
+#endif
+  *out = n < 1 ? 1 : n;
+  return BITGEN_OK;
 }
 
 /* Claims and runs indices of the open job until none are left. */
@@ -225,13 +368,17 @@ int bitgen_pool_create(size_t nthreads, bitgen_pool **out) {
   *out = NULL;
   if (nthreads > BITGEN_POOL_MAX_THREADS) return BITGEN_E_SIZE;
   cores = online_cores();
-  if (nthreads == 0) nthreads = cores;
+  if (nthreads == 0) {
+    int st = bitgen_pool_default_threads(&nthreads);
+    if (st != BITGEN_OK) return st;
+  }
   pthread_once(&atfork_once, atfork_init);
 
   /* sizeof is a multiple of the 64-byte member alignment. */
   pool = aligned_alloc(alignof(bitgen_pool), sizeof(bitgen_pool));
   if (pool == NULL) return BITGEN_E_NOMEM;
   memset(pool, 0, sizeof *pool);
+  pool->magic = POOL_MAGIC;
   atomic_init(&pool->state, 0u);
   atomic_init(&pool->stop, 0);
   atomic_init(&pool->next, 0);
@@ -350,6 +497,7 @@ int bitgen_pool_run(bitgen_pool *pool, size_t n, void (*fn)(void *ctx, size_t i)
   struct pool_frame frame;
   size_t base, m, i;
   if (fn == NULL) return BITGEN_E_NULL;
+  if (pool != NULL && pool->magic != POOL_MAGIC) return BITGEN_E_VALUE; /* not a pool of this layout */
   if (n == 0) return BITGEN_OK;
   if (pool == NULL || in_pool(pool) || forked_away(pool)) {
     for (i = 0; i < n; i++) fn(ctx, i);

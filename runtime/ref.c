@@ -40,6 +40,7 @@ int bitgen_ref_gemm(size_t M, size_t K, const int8_t *w, float wscale, const int
   if (w == NULL || q == NULL || act == NULL || y == NULL) return BITGEN_E_NULL;
   if ((st = check_args(M, K, w)) != BITGEN_OK) return st;
   if (N == 0 || N > SIZE_MAX / K || N > SIZE_MAX / M) return BITGEN_E_SIZE;
+  if ((st = bitgen_check_ternary_scales(wscale, act, N)) != BITGEN_OK) return st;
   for (size_t j = 0; j < N; j++) {
     const float factor = wscale / act[j].scale;
     for (size_t i = 0; i < M; i++) y[j * M + i] = (float)dot_row(w + i * K, q + j * K, K) * factor;

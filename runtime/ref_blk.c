@@ -26,6 +26,8 @@ static float row_dot(const int8_t *w, const float *wd, const int8_t *q, const fl
   return acc;
 }
 
+/* Non-finite scales are BITGEN_E_VALUE, as everywhere (zero is a block's
+ * valid scale). */
 int bitgen_ref_blocks(size_t M, size_t K, size_t block, const int8_t *w, const float *wd, const int8_t *q,
                       const float *ad, size_t N, float *y) {
   size_t nblk;
@@ -33,6 +35,8 @@ int bitgen_ref_blocks(size_t M, size_t K, size_t block, const int8_t *w, const f
   if (M == 0 || K == 0 || N == 0 || block == 0 || block > MAX_BLOCK || K % block != 0) return BITGEN_E_SIZE;
   if (M > SIZE_MAX / K || N > SIZE_MAX / K || N > SIZE_MAX / M) return BITGEN_E_SIZE;
   nblk = K / block;
+  if (bitgen_check_block_scales(wd, M * nblk) != BITGEN_OK || bitgen_check_block_scales(ad, N * nblk) != BITGEN_OK)
+    return BITGEN_E_VALUE;
   for (size_t j = 0; j < N; j++)
     for (size_t i = 0; i < M; i++)
       y[j * M + i] = row_dot(w + i * K, wd + i * nblk, q + j * K, ad + j * nblk, K, block);

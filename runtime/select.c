@@ -6,9 +6,16 @@
 #include "bitgen_rt.h"
 #include "cpu_internal.h"
 
+/* Case-insensitive: the lower-case copy lives in a per-thread buffer (a
+ * longer name cannot be an ISA and is returned as it is). */
 const char *bitgen_forced_isa(void) {
+  static _Thread_local char lower[32];
   const char *s = getenv("BITGEN_ISA");
-  return (s && *s) ? s : NULL;
+  if (!s || !*s) return NULL;
+  size_t n = strlen(s);
+  if (n >= sizeof lower) return s;
+  for (size_t i = 0; i <= n; i++) lower[i] = (s[i] >= 'A' && s[i] <= 'Z') ? (char)(s[i] - 'A' + 'a') : s[i];
+  return lower;
 }
 
 int bitgen_select(const bitgen_package *pkg, uint32_t cpu, const char *forced, size_t *selected) {

@@ -206,8 +206,30 @@ static int check_variant(const trial *t, const bitgen_kernel *k, const bitgen_va
 }
 
 /* All kernels of one shape share the trials' data and reference. */
+/* What one run proved: checks per ISA, and kernels whose selected variant
+ * went unchecked (a self-check that checked nothing proves nothing). */
+enum { MAXISA = 16 };
+typedef struct {
+  const char *isa[MAXISA];
+  long checks[MAXISA];
+  size_t nisa;
+  long total;
+  int unverified_selected;
+} vstats;
+
+static void count_checks(vstats *st, const char *isa, long n) {
+  size_t i = 0;
+  while (i < st->nisa && strcmp(st->isa[i], isa) != 0) i++;
+  if (i == st->nisa) {
+    if (st->nisa == MAXISA) return;
+    st->isa[st->nisa++] = isa;
+  }
+  st->checks[i] += n;
+  st->total += n;
+}
+
 static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selected, int quick,
-                        const char *only_isa, FILE *out) {
+                        const char *only_isa, FILE *out, vstats *st) {
   const bitgen_shape *sh = &pkg->shapes[s];
   trial t = {.M = sh->M, .K = sh->K, .prows = pkg->prows, .fmt = bitgen_format_by_name(pkg->format)};
   if (!t.fmt) {
@@ -300,9 +322,21 @@ static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selec
         continue;
       }
       failures += bad[slot];
+      count_checks(st, v->isa, checks[slot]);
       if (out)
         fprintf(out, "  %-48s %s%s (%d checks, bit-exact vs reference)\n", v->name, bad[slot] ? "FAIL" : "ok", mark,
                 checks[slot]);
+    }
+    /* the variant that runs must be one this run proved */
+    if (selected) {
+      const bitgen_variant *v = &k->variants[selected[ids[i]]];
+      const int ran = (v->features & cpu) == v->features && (!only_isa || strcmp(v->isa, only_isa) == 0);
+      if (!ran) {
+        st->unverified_selected++;
+        if (out)
+          fprintf(out, "  FAIL: the selected variant %s was not verified in this run%s\n", v->name,
+                  (v->features & cpu) != v->features ? " (this CPU cannot run it: dispatcher bug)" : "");
+      }
     }
   }
 done:
@@ -319,7 +353,21 @@ int bitgen_verify_package(const bitgen_package *pkg, const size_t *selected, int
   bitgen_features_string(bitgen_cpu_features(), feats, sizeof feats);
   if (out) fprintf(out, "bitgen-verify: model %s, CPU features: %s%s\n", pkg->model, feats, quick ? " (quick)" : "");
   int failures = 0;
-  for (size_t s = 0; s < pkg->nshapes; s++) failures += verify_shape(pkg, s, selected, quick, only_isa, out);
-  if (out) fprintf(out, "bitgen-verify: %s (%d failing variants)\n", failures ? "FAILED" : "all verified", failures);
+  vstats st = {0};
+  for (size_t s = 0; s < pkg->nshapes; s++) failures += verify_shape(pkg, s, selected, quick, only_isa, out, &st);
+  if (out) {
+    fprintf(out, "bitgen-verify: checks per ISA:");
+    for (size_t i = 0; i < st.nisa; i++) fprintf(out, " %s %ld%s", st.isa[i], st.checks[i], i + 1 < st.nisa ? "," : "");
+    fprintf(out, "%s\n", st.nisa ? "" : " none");
+  }
+  if (st.total == 0) {
+    if (out) fprintf(out, "bitgen-verify: FAILED: no kernel was checked\n");
+    return failures + 1;
+  }
+  failures += st.unverified_selected;
+  if (out)
+    fprintf(out, "bitgen-verify: %s (%d failing variants, %d selected variants unverified, %ld checks)\n",
+            failures ? "FAILED" : "all verified", failures - st.unverified_selected, st.unverified_selected,
+            st.total);
   return failures;
 }

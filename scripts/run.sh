@@ -52,7 +52,7 @@ run_spec() {
   echo "== bench"
   bench_dir="$pkg/build/bench"
   mkdir -p "$bench_dir"
-  cc -std=c11 -O2 -I"$pkg" -DBITGEN_PKG_HEADER="\"$model.h\"" -DBITGEN_PKG_PREFIX="$model" \
+  cc -std=c11 -O2 -I"$pkg" -DBITGEN_PKG_HEADER="\"${model}_internal.h\"" -DBITGEN_PKG_PREFIX="$model" \
     -DBITGEN_BENCH_CFLAGS="\"cc -std=c11 -O2 (baseline ISA); kernels: the package's meson.build, per-ISA flags\"" \
     bench/*.c "$pkg/build/lib$model.a" -lpthread -lm -o "$bench_dir/bitgen-bench"
   bench_dir=$(cd "$bench_dir" && pwd)

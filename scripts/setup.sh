@@ -8,6 +8,8 @@ packages=(
   qemu-user                                # older x86 CPU models; foreign CPU families
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross             # Arm cross builds (scripts/cross/)
   clang-16 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross  # RISC-V: clang 16 for RVV 1.0 intrinsics; gcc's sysroot
+  nodejs                                   # GGUF interop test (@huggingface/gguf, below)
+  time                                     # GNU time: the spec sandbox test's time and memory bounds
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -19,5 +21,21 @@ if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# npm packages of the tests, pinned by tests/npm/package-lock.json, into
+# tests/npm/node_modules (git-ignored).  A failure here only makes the
+# interop test skip, so it does not stop the setup.
+if ! command -v npm >/dev/null 2>&1; then # Debian's nodejs comes without npm
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null ||
+    echo "setup: warning: cannot install npm; the GGUF interop test will be skipped"
+fi
+npm_dir="$(cd "$(dirname "$0")/.." && pwd)/tests/npm"
+if command -v npm >/dev/null 2>&1 && [ ! -f "$npm_dir/node_modules/.package-lock.json" -o \
+    "$npm_dir/package-lock.json" -nt "$npm_dir/node_modules/.package-lock.json" ]; then
+  echo "setup: installing the tests' npm packages into tests/npm/node_modules"
+  npm ci --prefix "$npm_dir" --no-audit --no-fund --loglevel=error >/dev/null ||
+    echo "setup: warning: npm ci failed; the GGUF interop test will be skipped"
 fi
 echo "setup: all dependencies present"

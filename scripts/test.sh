@@ -8,15 +8,5 @@ dir=build-test
 ninja -C "$dir" || exit 1
 meson test -C "$dir" --num-processes 2 --print-errorlogs
 rc=$?
-python3 - "$dir/meson-logs/testlog.json" <<'PY'
-import json, sys
-passed = failed = 0
-for line in open(sys.argv[1]):
-    r = json.loads(line)
-    if r.get("result") in ("OK", "EXPECTEDFAIL"):
-        passed += 1
-    elif r.get("result") != "SKIP":
-        failed += 1
-print(f"{passed} passed, {failed} failed")
-PY
+python3 tests/summary.py "$dir/meson-logs/testlog.json"
 exit $rc

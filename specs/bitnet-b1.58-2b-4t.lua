@@ -20,6 +20,6 @@ return {
   pack_rows = 8,
   tiles = {
     avx512vnni = { rows = 8, unroll = 2 },
-    avx2 = { rows = 8, unroll = 1 },
+    avx2 = { rows = 4, unroll = 4 },
   },
 }

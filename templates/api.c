@@ -4,7 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "${P}.h"
+#include "${P}_internal.h"
 
 static int shape_ok(size_t shape, size_t M, size_t K) {
   const bitgen_package *pkg = ${P}_package();

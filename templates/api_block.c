@@ -43,6 +43,9 @@ static int run(size_t shape, const void *packed, size_t packed_size, const int8_
   if (!packed || !q || !d || !bsums || !y) return BITGEN_E_NULL;
   if (packed_size != ${P}_packed_size(shape) || N == 0) return BITGEN_E_SIZE;
   if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
+  if (N > SIZE_MAX / (K / ${B})) return BITGEN_E_SIZE;
+  /* activation block scales: finite (0 is an all-zero block's) */
+  if ((rc = bitgen_check_block_scales(d, N * (K / ${B})))) return rc;
   const bitgen_package *pkg = ${P}_package();
   const size_t kernel = N == 1 ? pkg->shapes[shape].gemv : gemm_kernel(shape, N);
   const bitgen_acts acts = {q, d, bsums, NULL, NULL};

@@ -2,7 +2,11 @@
  * (Q8_K-style: per block, iscale = -127 / the value of largest magnitude,
  * q = min(127, round(iscale * x)), d = 1 / iscale, and 16-element sums).
  * Output: y[i] = sum over blocks b, in order, of (float)(sum_k w[i][k] * q[k])
- * * (weight scale[i][b] * d[b]), w the signed integer weights. */
+ * * (weight scale[i][b] * d[b]), w the signed integer weights.
+ * Scales: a non-finite block scale (an f16 in GGUF bytes, one that f32
+ * weights would need beyond f16 range, or an activation d) is BITGEN_E_VALUE
+ * and nothing is written; a zero block scale is valid (an all-zero block, as
+ * ggml and ${P}_quantize write it).  Not checked: that bsums are the sums of q. */
 
 /* Bytes of packed weights for a shape (0 for a bad id), and of the same
  * matrix as ggml ${spec.format:upper()} blocks. */

@@ -1,6 +1,7 @@
 ${include("api_ternary_packers.c", { rt = "i2s" })}
 
-/* Checks shared by every multiply: init, shape, buffers, scales. */
+/* Checks shared by every multiply: init, shape, buffers, scales (docs/DESIGN.md,
+ * "Caller contracts"). */
 static int check(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
                  size_t N, const bitgen_act *act, const float *y, size_t M) {
   int rc = ${P}_init();
@@ -9,9 +10,8 @@ static int check(size_t shape, const void *packed, size_t packed_size, float wsc
   if (!packed || !q || !act || !y) return BITGEN_E_NULL;
   if (packed_size != ${P}_packed_size(shape) || N == 0) return BITGEN_E_SIZE;
   if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
-  if (wscale != wscale) return BITGEN_E_VALUE;
-  for (size_t j = 0; j < N; j++)
-    if (!(act[j].scale > 0.0f)) return BITGEN_E_VALUE;
+  /* wscale finite and nonzero, act[j].scale finite and > 0, their ratio finite */
+  if ((rc = bitgen_check_ternary_scales(wscale, act, N))) return rc;
   return BITGEN_OK;
 }
 

@@ -1,5 +1,9 @@
 /* Activations: quantized per token with bitgen_quantize() (bitgen_rt.h).
- * Output: y[i] = (float)(sum_k w[i][k] * q[k]) * (wscale / act.scale). */
+ * Output: y[i] = (float)(sum_k w[i][k] * q[k]) * (wscale / act.scale).
+ * Scales: wscale finite and nonzero, act[j].scale finite and > 0 (as
+ * bitgen_quantize writes them) and wscale / act[j].scale finite, else
+ * BITGEN_E_VALUE with y unwritten.  Not checked (a pass over q per call):
+ * that act[j].sum is the sum of q; a wrong sum gives wrong outputs. */
 
 ${include("api_ternary_packers.h")}
 

@@ -6,7 +6,10 @@ size_t ${P}_packed_size(size_t shape);
  * packed bytes serve the GEMV and GEMM kernels of every ISA alike.
  *   _ternary: values in {-1, 0, 1}; the caller keeps its own scale.
  *   _f32:     BitNet absmean quantization; *scale receives gamma.
- *   _gguf:    the canonical I2_S tensor bytes of a BitNet GGUF file. */
+ *   _gguf:    the canonical I2_S tensor bytes of a BitNet GGUF file.
+ * A scale that is not finite or is zero (from _gguf's bytes, or the absmean of
+ * an all-zero matrix in _f32), a non-finite weight or code 3 is BITGEN_E_VALUE,
+ * and nothing is written. */
 int ${P}_pack_ternary(size_t shape, size_t M, size_t K, const int8_t *w, void *packed, size_t packed_size);
 int ${P}_pack_f32(size_t shape, size_t M, size_t K, const float *w, void *packed, size_t packed_size,
                   float *scale);

@@ -13,9 +13,8 @@ static int run(size_t shape, const void *packed, size_t packed_size, float wscal
   if (!packed || !lut || !act || !y) return BITGEN_E_NULL;
   if (packed_size != ${P}_packed_size(shape) || N == 0) return BITGEN_E_SIZE;
   if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
-  if (wscale != wscale) return BITGEN_E_VALUE;
-  for (size_t j = 0; j < N; j++)
-    if (!(act[j].scale > 0.0f)) return BITGEN_E_VALUE;
+  /* wscale finite and nonzero, act[j].scale finite and > 0, their ratio finite */
+  if ((rc = bitgen_check_ternary_scales(wscale, act, N))) return rc;
   const bitgen_package *pkg = ${P}_package();
   const size_t kernel = N == 1 ? pkg->shapes[shape].gemv : gemm_kernel(shape, N);
   const bitgen_acts acts = {NULL, NULL, NULL, lut, act};

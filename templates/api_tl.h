@@ -1,7 +1,10 @@
 /* Activations: quantized per token with bitgen_quantize() (q, act), then
  * ${P}_tables() builds each token's lookup tables from q.
  * Output: y[i] = (float)(sum_k w[i][k] * q[k]) * (wscale / act.scale), the
- * same numbers as the i2s format gives. */
+ * same numbers as the i2s format gives.
+ * Scales: wscale finite and nonzero, act[j].scale finite and > 0 and
+ * wscale / act[j].scale finite, else BITGEN_E_VALUE with y unwritten.  Not
+ * checked: that lut holds the tables of the q that act describes. */
 
 ${include("api_ternary_packers.h")}
 

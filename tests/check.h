@@ -25,6 +25,23 @@ static void group_end(void) {
   groups_failed += group_failed != 0;
 }
 
+/* For the suite's closing summary (tests/summary.py): the SIMD paths of a
+ * runtime routine this run compared with scalar (`ran`, by name), and those
+ * of the x86 paths (avx2, avx512) this CPU could not run. */
+static void report_paths(const char *what, const char *const *ran, size_t n) {
+  static const char *const x86[] = {"avx2", "avx512"};
+  printf("quantizer paths run: %s:scalar", what);
+  for (size_t i = 0; i < n; i++) printf(" %s:%s", what, ran[i]);
+  printf("\n");
+#if defined(__x86_64__) || defined(__i386__)
+  for (size_t j = 0; j < 2; j++) {
+    int found = 0;
+    for (size_t i = 0; i < n; i++) found |= ran[i][0] == x86[j][0] && ran[i][3] == x86[j][3];
+    if (!found) printf("quantizer path not run: %s:%s (CPU lacks %s)\n", what, x86[j], j ? "AVX512F+BW" : "AVX2");
+  }
+#endif
+}
+
 /* Records one check; prints the first few failures of a group. */
 static int check_at(int ok, int line, const char *fmt, ...) {
   group_checks++;

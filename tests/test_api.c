@@ -1,6 +1,7 @@
 /* Public API of a generated package: every error path returns its code,
  * never undefined behaviour; the dispatcher honours BITGEN_ISA.
  * usage: test-api [--expect-init CODE | --expect-isa ISA] */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,6 +45,106 @@ static int expect_init(int want) {
   bitgen_free(packed), bitgen_free(q), bitgen_free(y);
   printf("init with BITGEN_ISA=%s: %s\n", getenv("BITGEN_ISA") ? getenv("BITGEN_ISA") : "", bitgen_strerror(rc));
   return failures != 0;
+}
+
+/* Canonical I2_S tensor bytes (BitNet GGUF): block b of 128 weights is
+ * bytes 32b..32b+31, element p in bits 7:6, p+32 in 5:4, p+64 in 3:2, p+96
+ * in 1:0 (code w + 1); then the f32 scale, little-endian.  Returns the size. */
+static size_t i2s_gguf(size_t M, size_t K, const int8_t *w, float scale, uint8_t *out) {
+  uint32_t bits;
+  memcpy(&bits, &scale, sizeof bits);
+  for (size_t e = 0; e < M * K; e++) {
+    size_t r = e % 128, byte = e / 128 * 32 + r % 32;
+    if (r < 32) out[byte] = 0;
+    out[byte] |= (uint8_t)((w[e] + 1) << (6 - 2 * (r / 32)));
+  }
+  for (int i = 0; i < 4; i++) out[M * K / 4 + (size_t)i] = (uint8_t)(bits >> (8 * i));
+  return M * K / 4 + 4;
+}
+
+static int unchanged(const float *y, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (y[i] != -7.0f) return 0;
+  return 1;
+}
+
+/* The scale rule (docs/DESIGN.md, "Caller contracts") at every entry point:
+ * a non-finite or zero wscale, a non-finite or non-positive activation
+ * scale, an overflowing wscale / scale, a non-finite or zero stored scale,
+ * non-finite or all-zero f32 weights, non-finite activations: BITGEN_E_VALUE
+ * and nothing written.  packed holds w packed; x is one token. */
+static void check_scale_rule(const int8_t *w, const uint8_t *packed, size_t size, const float *x) {
+  const bitgen_package *pkg = PKG(package)();
+  const bitgen_kernel *k = &pkg->kernels[pkg->shapes[0].gemv];
+  const size_t M = k->M, K = k->K, tiles = PKG(selected)(pkg->shapes[0].gemv)->tiles;
+  static const float bad_w[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f};
+  static const float bad_s[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, -1.0f};
+  int8_t *q = bitgen_alloc(2 * K);
+  float *y = bitgen_alloc(2 * M * sizeof(float)), *x2 = bitgen_alloc(2 * K * sizeof(float));
+  float *wf = bitgen_alloc(M * K * sizeof(float));
+  uint8_t *src = bitgen_alloc(M * K / 4 + 4), *scratch = bitgen_alloc(size);
+  bitgen_act act[2];
+  float scale = 3.0f;
+  memcpy(x2, x, K * sizeof(float));
+  memcpy(x2 + K, x, K * sizeof(float));
+  CHECK(bitgen_quantize(x2, 2, K, q, act) == BITGEN_OK);
+  for (size_t i = 0; i < 2 * M; i++) y[i] = -7.0f;
+  for (size_t i = 0; i < sizeof bad_w / sizeof *bad_w; i++) {
+    CHECK(PKG(gemv)(0, packed, size, bad_w[i], q, K, act, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(PKG(gemm)(0, packed, size, bad_w[i], q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(PKG(gemv_tiles)(0, packed, size, bad_w[i], q, K, act, y, M, 0, tiles) == BITGEN_E_VALUE);
+  }
+  for (size_t i = 0; i < sizeof bad_s / sizeof *bad_s; i++) {
+    const bitgen_act keep = act[1];
+    act[1].scale = bad_s[i];
+    CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, act + 1, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(PKG(gemm)(0, packed, size, 0.5f, q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE); /* token 1 of 2 */
+    CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, act + 1, y, M, 0, tiles) == BITGEN_E_VALUE);
+    act[1] = keep;
+  }
+  {
+    /* each scale finite, their ratio not */
+    const bitgen_act keep = act[1];
+    act[1].scale = 1e-30f;
+    CHECK(PKG(gemv)(0, packed, size, 1e10f, q, K, act + 1, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(PKG(gemm)(0, packed, size, 1e10f, q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE);
+    act[1] = keep;
+  }
+  CHECK(unchanged(y, 2 * M));
+  /* a negative per-tensor scale is a value: y is the reference's */
+  {
+    float *want = bitgen_alloc(2 * M * sizeof(float));
+    CHECK(PKG(gemm)(0, packed, size, -0.75f, q, K, 2, act, y, M, NULL) == BITGEN_OK);
+    CHECK(bitgen_ref_gemm(M, K, w, -0.75f, q, 2, act, want) == BITGEN_OK);
+    CHECK(memcmp(y, want, 2 * M * sizeof(float)) == 0);
+    bitgen_free(want);
+  }
+
+  /* packers */
+  memset(scratch, 0x5a, size);
+  for (size_t i = 0; i < sizeof bad_w / sizeof *bad_w; i++) {
+    size_t n = i2s_gguf(M, K, w, bad_w[i], src);
+    CHECK(PKG(pack_gguf)(0, M, K, src, n, scratch, size, &scale) == BITGEN_E_VALUE);
+  }
+  for (size_t e = 0; e < M * K; e++) wf[e] = 0.0f; /* all zero: no scale */
+  CHECK(PKG(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
+  for (size_t e = 0; e < M * K; e++) wf[e] = (float)w[e];
+  wf[M * K - 1] = NAN;
+  CHECK(PKG(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
+  wf[M * K - 1] = -INFINITY;
+  CHECK(PKG(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
+  int untouched = scale == 3.0f;
+  for (size_t i = 0; i < size; i++) untouched &= scratch[i] == 0x5a;
+  CHECK(untouched);
+  CHECK(PKG(pack_gguf)(0, M, K, src, i2s_gguf(M, K, w, -0.75f, src), scratch, size, &scale) == BITGEN_OK);
+  CHECK(scale == -0.75f && memcmp(scratch, packed, size) == 0);
+
+  /* the quantizer: non-finite activations */
+  x2[K + 3] = NAN;
+  CHECK(bitgen_quantize(x2, 2, K, q, act) == BITGEN_E_VALUE);
+  x2[K + 3] = INFINITY;
+  CHECK(bitgen_quantize(x2, 2, K, q, act) == BITGEN_E_VALUE);
+  bitgen_free(q), bitgen_free(y), bitgen_free(x2), bitgen_free(wf), bitgen_free(src), bitgen_free(scratch);
 }
 
 int main(int argc, char **argv) {
@@ -114,6 +215,7 @@ int main(int argc, char **argv) {
   CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 0, v->tiles / 3) == BITGEN_OK);
   CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, v->tiles / 3, v->tiles) == BITGEN_OK);
   CHECK(memcmp(y, want, M * sizeof(float)) == 0);
+  check_scale_rule(w, packed, size, x);
 
   bitgen_free(w), bitgen_free(q), bitgen_free(wf), bitgen_free(packed), bitgen_free(y), bitgen_free(want);
   bitgen_free(x);

@@ -9,6 +9,17 @@ field with a sane type and sign, that figures derived from each other agree,
 and that the SVG is well-formed XML with an <svg> root.  Then merges the JSON
 with bench/compare.py (the side-by-side step of scripts/run.sh), as if two
 formats had been measured, and checks its table, JSON and SVG the same way.
+
+The bench checks every timed path against the scalar reference and every
+runtime status; the JSON must say what it checked (counts > 0), and every
+ratio to a bound above 1 + the stated margin must be listed in
+bound_check.exceeded (a check of the JSON's structure: whether a ratio is
+above the margin depends on the machine, that it is reported does not).
+Then the bench is run with each test-only --inject-fault (a corrupted
+output after a hot GEMV, a sweep GEMV, a prefill GEMM, corrupted
+activations, a NULL argument that makes the runtime return an error
+status): each run must exit 1 naming the failed check, and write no JSON.
+
 No timing threshold is checked anywhere: a slow or noisy machine must not
 fail this test.
 
@@ -249,7 +260,7 @@ def check_json(c, d, layers):
             if isinstance(thr, int) and thr > 1 and thr != threads_all:
                 c.fail(f"{vh}.threads", f"{thr} but threads_all is {threads_all}")
             if c.field(v, "output_matches", vh, "bool") is False:
-                c.fail(f"{vh}.output_matches", "the variant's output differs from the first variant's")
+                c.fail(f"{vh}.output_matches", "the variant's output differs from the scalar reference")
             for f in ("rows", "unroll", "tiles", "calls_per_sample", "samples"):
                 c.field(v, f, vh, "int", positive=True)
             ns = c.stat(v, "ns", vh)
@@ -388,6 +399,115 @@ def check_json(c, d, layers):
     if pre and not any(p.get("threads") == 1 and p.get("selected") for p in pre):
         c.fail(f"{top}.prefill", "no 1-thread row of a selected variant")
 
+    check_checks(c, d, kernels, svars, pre, pkg.get("kind"))
+    check_bounds(c, d, kernels, svars)
+
+
+def check_checks(c, d, kernels, svars, pre, kind):
+    """What the bench compared with the reference: nothing timed went unchecked."""
+    w = "json.checks"
+    ch = c.field(d, "checks", "json", "dict") or {}
+    c.field(ch, "method", w, "str", nonempty=True)
+    counts = {k: c.field(ch, k, w, "int", nonneg=True) for k in
+              ("activation_sets", "hot_outputs", "sweep_outputs", "prefill_outputs", "statuses")}
+    nhot = sum(len(k.get("variants", [])) for k in kernels)
+    # before timing and after every batch (two per sample: kernel only, with the quantizer)
+    want_hot = sum(1 + 2 * v.get("samples", 0) for k in kernels for v in k.get("variants", []))
+    if isinstance(counts["hot_outputs"], int) and counts["hot_outputs"] != want_hot:
+        c.fail(f"{w}.hot_outputs", f"{counts['hot_outputs']}, expected {want_hot} for {nhot} hot entries")
+    if svars and not (counts["sweep_outputs"] or 0) > 0:
+        c.fail(f"{w}.sweep_outputs", "no sweep output was checked")
+    if pre and (counts["prefill_outputs"] or 0) < 2 * len(pre):
+        c.fail(f"{w}.prefill_outputs", f"{counts['prefill_outputs']} for {len(pre)} prefill rows (2 each)")
+    if kind in ("i2s", "tl") and not (counts["activation_sets"] or 0) > 0:
+        c.fail(f"{w}.activation_sets", "no quantizer output was checked")
+    if not (counts["statuses"] or 0) > 0:
+        c.fail(f"{w}.statuses", "no status was checked")
+
+
+def check_bounds(c, d, kernels, svars):
+    """Every ratio above 1 + margin is listed in bound_check.exceeded, and
+    nothing else is."""
+    w = "json.bound_check"
+    b = c.field(d, "bound_check", "json", "dict") or {}
+    margin = c.field(b, "margin", w, "num", positive=True)
+    c.field(b, "rule", w, "str", nonempty=True)
+    if isinstance(margin, (int, float)) and margin > 0.5:
+        c.fail(f"{w}.margin", f"{margin} is no noise margin")
+    ratios = {}
+    for i, k in enumerate(kernels):
+        for j, v in enumerate(k.get("variants", [])):
+            ratios[f"kernels[{i}].variants[{j}].ratio_to_bound"] = v.get("ratio_to_bound")
+    for i, v in enumerate(svars):
+        for key in ("ratio_to_bound", "ratio_to_all_threads_bound", "ratio_to_alloc_probe"):
+            ratios[f"sweep.variants[{i}].{key}"] = v.get(key)
+    n = c.field(b, "ratios_checked", w, "int", nonneg=True)
+    if isinstance(n, int) and n != len(ratios):
+        c.fail(f"{w}.ratios_checked", f"{n}, the JSON has {len(ratios)} ratios to a bound")
+    listed = {}
+    for i, e in enumerate(c.field(b, "exceeded", w, "list") or []):
+        where = c.field(e, "where", f"{w}.exceeded[{i}]", "str", nonempty=True)
+        listed[where] = c.field(e, "ratio", f"{w}.exceeded[{i}]", "num", positive=True)
+    if not isinstance(margin, (int, float)):
+        return
+    for where, v in ratios.items():
+        if not isinstance(v, (int, float)):
+            continue
+        if v > 1 + margin and where not in listed:
+            c.fail(f"json.{where}", f"{v} exceeds 1 + {margin} and is not in bound_check.exceeded")
+        if where in listed:
+            if not v > 1 + margin:
+                c.fail(f"{w}.exceeded", f"{where} = {v} is listed but within the margin")
+            c.close(listed[where], v, w, f"{where} listed vs its value")
+    for where in listed:
+        if where not in ratios:
+            c.fail(f"{w}.exceeded", f"{where} is not a ratio of this JSON")
+
+
+# --inject-fault WHAT -> what the bench must say when it stops
+FAULTS = {
+    "hot": "scalar reference",
+    "sweep": "scalar reference",
+    "prefill": "scalar reference",
+    "quant": "differ from the scalar reference",
+    "status-quant": "status",
+    "status-drive": "status",
+}
+
+
+def check_faults(c, exe, data, tmp):
+    """Each injected fault must end the bench with exit 1, a FAIL line
+    naming the check, and no JSON or SVG."""
+    kind = data.get("package", {}).get("kind")
+    # Only the ISA dispatch selects, to keep the runs short (every entry's
+    # checks are counted in the full run's JSON).
+    isa = next((v.get("isa") for k in data.get("kernels", []) for v in k.get("variants", [])
+                if v.get("selected") and v.get("threads") == 1), None)
+    for fault, says in FAULTS.items():
+        if fault == "quant" and kind == "block":
+            continue  # one block quantizer: nothing to compare it with
+        if fault == "status-drive" and not data.get("threads_all", 0) > 1:
+            continue  # no multi-thread run on this machine
+        jpath, spath = os.path.join(tmp, f"fault-{fault}.json"), os.path.join(tmp, f"fault-{fault}.svg")
+        cmd = [exe, "--layers", "1", "--json", jpath, "--svg", spath, "--inject-fault", fault]
+        if isa and not data.get("isa_filter"):
+            cmd += ["--isa", isa]
+        try:
+            run = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        except (OSError, subprocess.TimeoutExpired) as e:
+            c.fail(f"--inject-fault {fault}", f"could not run: {e}")
+            continue
+        fail_lines = [ln for ln in run.stderr.splitlines() if "FAIL:" in ln]
+        if run.returncode != 1:
+            c.fail(f"--inject-fault {fault}", f"exit status {run.returncode}, expected 1\n{run.stderr[-2000:]}")
+        elif not fail_lines or says not in fail_lines[-1]:
+            c.fail(f"--inject-fault {fault}", f"no FAIL line saying {says!r}:\n{run.stderr[-2000:]}")
+        if f"--inject-fault {fault}: applied" not in run.stderr:
+            c.fail(f"--inject-fault {fault}", "the bench did not report applying the fault")
+        for p in (jpath, spath):
+            if os.path.exists(p):
+                c.fail(f"--inject-fault {fault}", f"a failed run wrote {p}")
+
 
 def check_svg(c, path, model):
     try:
@@ -517,6 +637,7 @@ def main(argv):
         model = data.get("package", {}).get("model") if isinstance(data.get("package"), dict) else None
         check_svg(c, spath, model)
         check_compare(c, jpath, data, tmp)
+        check_faults(c, exe, data, tmp)
 
         # A variant name the package lacks is refused before any measurement.
         bad = subprocess.run([exe, "--isa", "no-such-isa", "--json", jpath, "--svg", spath],

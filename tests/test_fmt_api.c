@@ -149,6 +149,155 @@ static void check_errors(shape *t) {
 #endif
 }
 
+/* y still holds the sentinel: nothing was written. */
+static int unchanged(const float *y, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (y[i] != -7.0f) return 0;
+  return 1;
+}
+
+static int all_bytes(const uint8_t *p, size_t n, uint8_t v) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != v) return 0;
+  return 1;
+}
+
+/* The scale rule (docs/DESIGN.md, "Caller contracts") at every entry point
+ * of the package: BITGEN_E_VALUE with nothing written. */
+static void check_scale_rule(shape *t) {
+  const size_t s = t->s, M = t->M, K = t->K, size = t->size, N = 3;
+  static const float bad[] = {NAN, INFINITY, -INFINITY};
+  float *y = t->y;
+  uint8_t *scratch = bitgen_alloc(size);
+  for (size_t i = 0; i < N * M; i++) y[i] = -7.0f;
+  memset(scratch, 0x5a, size);
+#ifdef TEST_KIND_BLOCK
+  const bitgen_format *f = bitgen_format_by_name(PKG(package)()->format);
+  const size_t nb = K / f->block, G = f->gguf_bytes, d_at = f->block == 256 ? G - 2 : 0;
+  static const uint16_t bad16[] = {0x7c00, 0xfc00, 0x7e00, 0xfc01};
+  /* activation scales: the first block of token 0, the last of token N-1 */
+  for (size_t i = 0; i < 3; i++)
+    for (size_t at = 0; at < N * nb; at += N * nb - 1) {
+      const float keep = t->d[at];
+      t->d[at] = bad[i];
+      if (at < nb) CHECK(multiply(t, 1, y, NULL) == BITGEN_E_VALUE, "gemv d[%zu] = %g", at, bad[i]);
+      CHECK(multiply(t, N, y, NULL) == BITGEN_E_VALUE, "gemm d[%zu] = %g", at, bad[i]);
+      t->d[at] = keep;
+    }
+  CHECK(unchanged(y, N * M), "y written on a scale error");
+  {
+    /* a zero activation scale is an all-zero block's: accepted, and as the reference */
+    float *want = bitgen_alloc(N * M * sizeof(float));
+    const float keep = t->d[nb];
+    t->d[nb] = 0.0f;
+    CHECK(multiply(t, N, y, NULL) == BITGEN_OK, "gemm with d = 0");
+    CHECK(bitgen_ref_blocks(M, K, f->block, t->wt, t->wd, t->q, t->d, N, want) == BITGEN_OK, "reference d = 0");
+    CHECK(memcmp(y, want, N * M * sizeof(float)) == 0, "d = 0 differs from the reference");
+    t->d[nb] = keep;
+    bitgen_free(want);
+  }
+  /* weight scales in GGUF bytes: first and last block */
+  for (size_t i = 0; i < sizeof bad16 / sizeof *bad16; i++)
+    for (size_t at = 0; at < M * nb; at += M * nb - 1 ? M * nb - 1 : 1) {
+      uint8_t keep[2];
+      memcpy(keep, t->gguf + at * G + d_at, 2);
+      t->gguf[at * G + d_at] = (uint8_t)bad16[i];
+      t->gguf[at * G + d_at + 1] = (uint8_t)(bad16[i] >> 8);
+      CHECK(PKG(pack_gguf)(s, M, K, t->gguf, t->gsize, scratch, size) == BITGEN_E_VALUE, "pack_gguf %04x", bad16[i]);
+      memcpy(t->gguf + at * G + d_at, keep, 2);
+    }
+  /* f32 weights: non-finite, or finite with a block scale beyond f16 */
+  for (size_t i = 0; i < 4; i++) {
+    const float keep = t->w[M * K - 1];
+    t->w[M * K - 1] = i < 3 ? bad[i] : 1e30f;
+    CHECK(PKG(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 weight %g", t->w[M * K - 1]);
+    t->w[M * K - 1] = keep;
+  }
+  CHECK(all_bytes(scratch, size, 0x5a), "packed written on a scale error");
+  /* all zero is fine for block formats: every block gets d = 0 and y = 0 */
+  {
+    float *zero = bitgen_alloc(M * K * sizeof(float));
+    CHECK(zero && PKG(pack_f32)(s, M, K, zero, scratch, size) == BITGEN_OK, "pack_f32 all zero");
+    CHECK(PKG(gemv)(s, scratch, size, t->q, t->d, t->bsums, K, y, M, NULL) == BITGEN_OK, "gemv zero weights");
+    int zeros = 1;
+    for (size_t i = 0; i < M; i++) zeros &= y[i] == 0.0f;
+    CHECK(zeros, "zero weights give y = 0");
+    bitgen_free(zero);
+  }
+  /* the quantizer: non-finite activations */
+  for (size_t i = 0; i < 3; i++) {
+    const float keep = t->x[2 * K - 1];
+    t->x[2 * K - 1] = bad[i];
+    CHECK(PKG(quantize)(t->x, 2, K, t->q, t->d, t->bsums) == BITGEN_E_VALUE, "quantize %g", bad[i]);
+    t->x[2 * K - 1] = keep;
+  }
+#else
+  static const float bad_w[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f};
+  static const float bad_s[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, -1.0f};
+  const float ws = t->wscale;
+  for (size_t i = 0; i < sizeof bad_w / sizeof *bad_w; i++) {
+    t->wscale = bad_w[i];
+    CHECK(multiply(t, 1, y, NULL) == BITGEN_E_VALUE, "gemv wscale %g", bad_w[i]);
+    CHECK(multiply(t, N, y, NULL) == BITGEN_E_VALUE, "gemm wscale %g", bad_w[i]);
+  }
+  t->wscale = ws;
+  for (size_t i = 0; i < sizeof bad_s / sizeof *bad_s; i++) {
+    const float keep = t->act[N - 1].scale;
+    t->act[N - 1].scale = bad_s[i];
+    CHECK(multiply(t, N, y, NULL) == BITGEN_E_VALUE, "gemm act scale %g", bad_s[i]);
+    t->act[N - 1].scale = keep;
+    t->act[0].scale = bad_s[i];
+    CHECK(multiply(t, 1, y, NULL) == BITGEN_E_VALUE, "gemv act scale %g", bad_s[i]);
+    t->act[0].scale = keep;
+  }
+  {
+    /* each finite, the ratio not */
+    const float keep = t->act[0].scale;
+    t->act[0].scale = 1e-30f;
+    t->wscale = 1e10f;
+    CHECK(multiply(t, 1, y, NULL) == BITGEN_E_VALUE, "gemv wscale / scale overflows");
+    t->act[0].scale = keep;
+    t->wscale = ws;
+  }
+  CHECK(unchanged(y, N * M), "y written on a scale error");
+  {
+    /* the I2_S tensor's stored scale */
+    uint8_t *src = bitgen_alloc(M * K / 4 + 4);
+    float scale = 3.0f;
+    for (size_t e = 0; src && K % 128 == 0 && e < M * K; e++) {
+      size_t r = e % 128, byte = e / 128 * 32 + r % 32;
+      if (r < 32) src[byte] = 0;
+      src[byte] |= (uint8_t)((t->wt[e] + 1) << (6 - 2 * (r / 32)));
+    }
+    for (size_t i = 0; src && K % 128 == 0 && i < sizeof bad_w / sizeof *bad_w; i++) {
+      uint32_t bits;
+      memcpy(&bits, &bad_w[i], 4);
+      for (int b = 0; b < 4; b++) src[M * K / 4 + (size_t)b] = (uint8_t)(bits >> (8 * b)); /* little-endian */
+      CHECK(PKG(pack_gguf)(s, M, K, src, M * K / 4 + 4, scratch, size, &scale) == BITGEN_E_VALUE,
+            "pack_gguf scale %g", bad_w[i]);
+    }
+    float *zero = bitgen_alloc(M * K * sizeof(float));
+    CHECK(zero && PKG(pack_f32)(s, M, K, zero, scratch, size, &scale) == BITGEN_E_VALUE, "pack_f32 all zero");
+    for (size_t i = 0; i < 3; i++) {
+      const float keep = t->w[0];
+      t->w[0] = bad[i];
+      CHECK(PKG(pack_f32)(s, M, K, t->w, scratch, size, &scale) == BITGEN_E_VALUE, "pack_f32 %g", bad[i]);
+      t->w[0] = keep;
+    }
+    CHECK(all_bytes(scratch, size, 0x5a) && scale == 3.0f, "packed written on a scale error");
+    bitgen_free(src);
+    bitgen_free(zero);
+  }
+  for (size_t i = 0; i < 3; i++) {
+    const float keep = t->x[2 * K - 1];
+    t->x[2 * K - 1] = bad[i];
+    CHECK(bitgen_quantize(t->x, 2, K, t->q, t->act) == BITGEN_E_VALUE, "quantize %g", bad[i]);
+    t->x[2 * K - 1] = keep;
+  }
+#endif
+  bitgen_free(scratch);
+}
+
 int main(void) {
   static const size_t thread_counts[POOLS] = {1, 2, 3, 8};
   bitgen_pool *pools[POOLS];
@@ -181,6 +330,7 @@ int main(void) {
     prepare(&t, pkg);
     check_threads(&t, pools);
     check_errors(&t);
+    check_scale_rule(&t);
     printf("shape %zux%zu: GEMV and GEMM N=1..9,17,33 with 1/2/3/8 threads and the default pool\n", M, K);
     bitgen_free(t.w), bitgen_free(t.x), bitgen_free(t.want), bitgen_free(t.y0), bitgen_free(t.y);
     bitgen_free(t.wt), bitgen_free(t.q), bitgen_free(t.packed);

@@ -5,6 +5,7 @@
  * The ggml encoders/decoders here are written from the format description
  * element by element (where is element e?), while the runtime works byte by
  * byte, so the two share no code and no structure. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -183,6 +184,10 @@ static const size_t fmt_d_at[NFMT] = {64, 52, 0, 0};   /* f16 d in the block */
 static const size_t fmt_q_at[NFMT] = {0, 0, 2, 2};     /* code bytes in the block */
 static const int fmt_vmin[NFMT] = {-1, -1, -8, -128};
 static const int fmt_vmax[NFMT] = {1, 1, 7, 127};
+/* |weight| that makes ggml's block scale d exactly 1.0 (d = amax, |max|/8, amax/127) */
+static const float fmt_d_unit[NFMT] = {1.0f, 1.0f, 8.0f, 127.0f};
+#define F16_MAX 65504.0f   /* largest finite f16 */
+#define F16_ROUND_INF 65520.0f /* the smallest float that rounds to f16 Inf */
 
 /* tq1_0: which byte and which base-3 digit (0 = most significant) hold element e. */
 static void tq1_where(size_t e, size_t *byte, unsigned *digit) {
@@ -350,8 +355,8 @@ static void gen_block(int fmt, int kind, float *x, size_t n) {
     }
     break;
   }
-  case G_HUGE: /* scales near or past the f16 range */
-    for (size_t j = 0; j < n; j++) x[j] *= 1e5f / mag;
+  case G_HUGE: /* scales near the top of the f16 range (past it: test_scale_rules) */
+    for (size_t j = 0; j < n; j++) x[j] *= 0.999f * F16_MAX * fmt_d_unit[fmt] / mag;
     break;
   case G_TINY: /* f16 subnormal or zero scales */
     for (size_t j = 0; j < n; j++) x[j] *= (rnd() & 1 ? 1e-6f : 1e-30f) / mag;
@@ -483,9 +488,15 @@ static void test_pack_f32(int fmt) {
   group_end();
 }
 
-/* Random ggml bytes (any bytes; tq2_0 without code 3) and any f16 bits. */
+/* Random ggml bytes (any bytes; tq2_0 without code 3) and any finite f16
+ * bits, zero (either sign) in about one block of eight. */
 static void random_gguf_block(int fmt, uint8_t *blk) {
   for (size_t b = 0; b < fmt_gguf[fmt]; b++) blk[b] = (uint8_t)rnd();
+  if ((blk[fmt_d_at[fmt] + 1] & 0x7c) == 0x7c) blk[fmt_d_at[fmt] + 1] &= 0xbf; /* exponent 31: Inf/NaN */
+  if (rnd_below(8) == 0) {
+    blk[fmt_d_at[fmt]] = 0;
+    blk[fmt_d_at[fmt] + 1] &= 0x80;
+  }
   if (fmt == TQ2)
     for (size_t b = 0; b < 64; b++)
       for (unsigned f = 0; f < 4; f++)
@@ -751,9 +762,12 @@ static void test_errors(void) {
     CHECK(bitgen_blk_pack_gguf(tq2, 5, 512, 4, src, s.gguf, packed, s.packed) == BITGEN_E_VALUE, "tq2_0 code 3");
     CHECK(packed[0] == before, "nothing written on error");
     src[66 + 17] &= (uint8_t)~0x30u;
-    src[66 + 64] = 0xff; /* the scale may hold any bits */
+    src[66 + 64] = 0xff; /* NaN scale */
     src[66 + 65] = 0xff;
-    CHECK(bitgen_blk_pack_gguf(tq2, 5, 512, 4, src, s.gguf, packed, s.packed) == BITGEN_OK, "any scale bits");
+    CHECK(bitgen_blk_pack_gguf(tq2, 5, 512, 4, src, s.gguf, packed, s.packed) == BITGEN_E_VALUE, "NaN scale");
+    CHECK(packed[0] == before, "nothing written on error");
+    src[66 + 65] = 0x7b; /* the largest finite scale */
+    CHECK(bitgen_blk_pack_gguf(tq2, 5, 512, 4, src, s.gguf, packed, s.packed) == BITGEN_OK, "finite scale bits");
   }
 
   /* export */
@@ -837,6 +851,150 @@ static void test_errors(void) {
   free(x);
 }
 
+/* ---- the scale rule (docs/DESIGN.md, "Caller contracts") ----
+ * A non-finite f16 block scale is BITGEN_E_VALUE at every entry point that
+ * takes or gives one, with nothing written; a zero one is valid data. */
+
+static const uint16_t bad_f16[] = {0x7c00, 0xfc00, 0x7e00, 0x7c01, 0xfe00, 0xffff}; /* +-Inf, NaNs */
+static const uint16_t good_f16[] = {0x0000, 0x8000, 0x0001, 0x7bff, 0xfbff, 0x3c00};  /* zeros, subnormal, max */
+#define NBAD (sizeof bad_f16 / sizeof *bad_f16)
+#define NGOOD (sizeof good_f16 / sizeof *good_f16)
+
+static int all_bytes(const uint8_t *p, size_t n, uint8_t v) {
+  for (size_t i = 0; i < n; i++)
+    if (p[i] != v) return 0;
+  return 1;
+}
+
+static void put_f16(uint8_t *p, uint16_t h) {
+  p[0] = (uint8_t)h;
+  p[1] = (uint8_t)(h >> 8);
+}
+
+static void test_scale_rules(int fmt) {
+  char name[40];
+  shape s = make_shape(fmt, 5, 2, 4);
+  const size_t nb = s.M * s.nblk, B = fmt_block[fmt], G = fmt_gguf[fmt];
+  uint8_t *src = malloc(s.gguf), *dst = malloc(s.gguf), *packed = xalloc(s.packed), *good = xalloc(s.packed);
+  int8_t *w = malloc(s.M * s.K);
+  float *x = malloc(s.M * s.K * sizeof *x), *wd = malloc(nb * sizeof *wd), ad[2] = {1.0f, 1.0f}, y[5];
+  uint16_t *d16 = malloc(nb * sizeof *d16);
+  int8_t q[512] = {0};
+  int16_t bs[32];
+  snprintf(name, sizeof name, "%s scale rules", fmt_names[fmt]);
+  group_begin(name);
+  for (size_t n = 0; n < nb; n++) random_gguf_block(fmt, src + n * G);
+
+  /* pack_gguf: a non-finite scale in the first or the last block */
+  for (size_t i = 0; i < NBAD; i++)
+    for (size_t at = 0; at < nb; at += nb - 1) {
+      uint8_t keep[2];
+      memcpy(keep, src + at * G + fmt_d_at[fmt], 2);
+      put_f16(src + at * G + fmt_d_at[fmt], bad_f16[i]);
+      memset(packed, 0x5a, s.packed);
+      CHECK(bitgen_blk_pack_gguf(s.f, s.M, s.K, s.prows, src, s.gguf, packed, s.packed) == BITGEN_E_VALUE,
+            "pack_gguf scale %04x in block %zu", bad_f16[i], at);
+      CHECK(all_bytes(packed, s.packed, 0x5a), "pack_gguf wrote on error");
+      memcpy(src + at * G + fmt_d_at[fmt], keep, 2);
+    }
+  /* zero, subnormal and the largest scales are data: imported and exported as they are */
+  for (size_t i = 0; i < NGOOD; i++) {
+    put_f16(src + (nb - 1) * G + fmt_d_at[fmt], good_f16[i]);
+    CHECK(bitgen_blk_pack_gguf(s.f, s.M, s.K, s.prows, src, s.gguf, packed, s.packed) == BITGEN_OK,
+          "pack_gguf scale %04x", good_f16[i]);
+    CHECK(bitgen_blk_export_gguf(s.f, s.M, s.K, s.prows, packed, s.packed, dst, s.gguf) == BITGEN_OK &&
+              memcmp(dst, src, s.gguf) == 0,
+          "scale %04x round trip", good_f16[i]);
+  }
+  memcpy(good, packed, s.packed);
+
+  /* unpack and export of packed bytes holding a non-finite scale (not the packers' output) */
+  for (size_t i = 0; i < NBAD; i++) {
+    memcpy(packed, good, s.packed);
+    put_f16(packed + s.tile + s.nblk * s.prows * fmt_qbytes[fmt], bad_f16[i]); /* row 4, block 0 */
+    memset(w, 0x11, s.M * s.K);
+    memset(dst, 0x22, s.gguf);
+    CHECK(bitgen_blk_unpack(s.f, s.M, s.K, s.prows, packed, s.packed, w, wd) == BITGEN_E_VALUE, "unpack %04x",
+          bad_f16[i]);
+    CHECK(bitgen_blk_export_gguf(s.f, s.M, s.K, s.prows, packed, s.packed, dst, s.gguf) == BITGEN_E_VALUE,
+          "export %04x", bad_f16[i]);
+    CHECK(all_bytes((uint8_t *)w, s.M * s.K, 0x11) && all_bytes(dst, s.gguf, 0x22), "written on error");
+  }
+
+  /* encode_gguf: non-finite scale bits */
+  for (size_t e = 0; e < s.M * s.K; e++) w[e] = (int8_t)fmt_vmin[fmt];
+  for (size_t n = 0; n < nb; n++) d16[n] = good_f16[n % NGOOD];
+  CHECK(bitgen_blk_encode_gguf(s.f, s.M, s.K, w, d16, dst, s.gguf) == BITGEN_OK, "encode finite scales");
+  for (size_t i = 0; i < NBAD; i++) {
+    d16[nb - 1] = bad_f16[i];
+    memset(dst, 0x22, s.gguf);
+    CHECK(bitgen_blk_encode_gguf(s.f, s.M, s.K, w, d16, dst, s.gguf) == BITGEN_E_VALUE, "encode %04x", bad_f16[i]);
+    CHECK(all_bytes(dst, s.gguf, 0x22), "encode wrote on error");
+  }
+
+  /* pack_f32: non-finite weights, and finite ones whose scale overflows f16
+   * (ggml would write Inf); just below the edge is fine, as is all zero */
+  {
+    const float edge_ok = F16_MAX * fmt_d_unit[fmt], edge_bad = F16_ROUND_INF * fmt_d_unit[fmt];
+    const float bad_x[] = {NAN, INFINITY, -INFINITY, edge_bad, -edge_bad, 1e30f, FLT_MAX};
+    memset(x, 0, s.M * s.K * sizeof *x);
+    CHECK(bitgen_blk_pack_f32(s.f, s.M, s.K, s.prows, x, packed, s.packed) == BITGEN_OK, "pack_f32 all zero");
+    CHECK(bitgen_blk_export_gguf(s.f, s.M, s.K, s.prows, packed, s.packed, dst, s.gguf) == BITGEN_OK, "export");
+    for (size_t n = 0; n < nb; n++) {
+      uint8_t want[66];
+      t_quantize(fmt, x + n * B, want);
+      CHECK(memcmp(dst + n * G, want, G) == 0 && dst[n * G + fmt_d_at[fmt]] == 0 &&
+                (dst[n * G + fmt_d_at[fmt] + 1] & 0x7f) == 0, /* q4_0: 0 / -8 = -0 */
+            "all-zero block %zu: ggml's bytes with d = 0", n);
+    }
+    for (size_t e = 0; e < s.M * s.K; e++) x[e] = frand(-1.0f, 1.0f);
+    x[s.M * s.K - 1] = -edge_ok;
+    x[0] = edge_ok;
+    CHECK(bitgen_blk_pack_f32(s.f, s.M, s.K, s.prows, x, packed, s.packed) == BITGEN_OK, "pack_f32 edge %g", edge_ok);
+    CHECK(bitgen_blk_export_gguf(s.f, s.M, s.K, s.prows, packed, s.packed, dst, s.gguf) == BITGEN_OK &&
+              (t_decode(fmt, dst, (int8_t *)q) & 0x7fff) == 0x7bff,
+          "largest scale");
+    for (size_t i = 0; i < sizeof bad_x / sizeof *bad_x; i++)
+      for (size_t at = 0; at < s.M * s.K; at += s.M * s.K - 1) {
+        const float keep = x[at];
+        x[at] = bad_x[i];
+        memset(packed, 0x5a, s.packed);
+        CHECK(bitgen_blk_pack_f32(s.f, s.M, s.K, s.prows, x, packed, s.packed) == BITGEN_E_VALUE,
+              "pack_f32 weight %g at %zu", bad_x[i], at);
+        CHECK(all_bytes(packed, s.packed, 0x5a), "pack_f32 wrote on error");
+        x[at] = keep;
+      }
+  }
+
+  /* quantize_blocks: non-finite activations */
+  for (size_t i = 0; i < 3; i++) {
+    float xa[512];
+    float da[2] = {7.0f, 7.0f};
+    for (size_t k = 0; k < 2 * B; k++) xa[k] = frand(-3.0f, 3.0f);
+    xa[B + 5] = i == 0 ? NAN : i == 1 ? INFINITY : -INFINITY;
+    CHECK(bitgen_quantize_blocks(xa, 1, 2 * B, B, q, da, bs) == BITGEN_E_VALUE, "quantize_blocks %zu", i);
+    CHECK(da[1] == 7.0f, "the bad block was written");
+  }
+
+  /* ref_blocks: weight and activation scales; zero is fine */
+  memset(w, 1, B);
+  wd[0] = 0.0f;
+  CHECK(bitgen_ref_blocks(1, B, B, w, wd, q, ad, 1, y) == BITGEN_OK, "ref zero wd");
+  for (size_t i = 0; i < 3; i++) {
+    const float bad = i == 0 ? NAN : i == 1 ? INFINITY : -INFINITY;
+    y[0] = 5.0f;
+    wd[0] = bad;
+    CHECK(bitgen_ref_blocks(1, B, B, w, wd, q, ad, 1, y) == BITGEN_E_VALUE, "ref wd %g", bad);
+    wd[0] = 1.0f;
+    ad[0] = bad;
+    CHECK(bitgen_ref_blocks(1, B, B, w, wd, q, ad, 1, y) == BITGEN_E_VALUE, "ref ad %g", bad);
+    ad[0] = 1.0f;
+    CHECK(y[0] == 5.0f, "ref wrote on error");
+  }
+  group_end();
+  free(src), free(dst), bitgen_free(packed), bitgen_free(good), free(w), free(x), free(wd), free(d16);
+}
+
 int main(void) {
   test_f16();
   test_table();
@@ -845,6 +1003,7 @@ int main(void) {
     test_pack_f32(fmt);
     test_pack_gguf(fmt);
     test_encode(fmt);
+    test_scale_rules(fmt);
   }
   test_quantize_blocks();
   test_ref_blocks();

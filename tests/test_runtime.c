@@ -332,6 +332,17 @@ static void check_f32_case(size_t M, size_t K, size_t prows, const float *w, con
   int8_t *t = xalloc(M * K);
   uint8_t *p1 = bitgen_alloc(size), *p2 = bitgen_alloc(size);
   float want = naive_absmean(M * K, w, t), got = -1.0f;
+  if (want == 0.0f) { /* no usable scale: an error, nothing written */
+    int untouched = 1;
+    memset(p1, 0x3c, size);
+    CHECK_ST(bitgen_i2s_pack_f32(M, K, prows, w, p1, size, &got), BITGEN_E_VALUE);
+    for (size_t i = 0; i < size; i++) untouched &= p1[i] == 0x3c;
+    CHECK(untouched && got == -1.0f, "%s: written on error", what);
+    free(t);
+    bitgen_free(p1);
+    bitgen_free(p2);
+    return;
+  }
   CHECK_ST(bitgen_i2s_pack_f32(M, K, prows, w, p1, size, &got), BITGEN_OK);
   CHECK_ST(bitgen_i2s_pack_ternary(M, K, prows, t, p2, size), BITGEN_OK);
   CHECK(memcmp(p1, p2, size) == 0, "%s: codes differ from the naive absmean", what);
@@ -382,7 +393,8 @@ static void test_i2s_f32(void) {
     bitgen_free(p);
   }
 
-  /* All zero (with some -0.0): scale 0, every code 1. */
+  /* All zero (with some -0.0): gamma 0 is no usable scale, BITGEN_E_VALUE
+   * with nothing written (docs/DESIGN.md, "Caller contracts"). */
   {
     const size_t M = 5, K = 128, size = bitgen_i2s_packed_size(M, K, 4);
     float *w = xalloc(M * K * sizeof *w);
@@ -390,11 +402,15 @@ static void test_i2s_f32(void) {
     float s = -1.0f;
     int ok = 1;
     for (size_t e = 0; e < M * K; e++) w[e] = (e % 3) ? 0.0f : -0.0f;
-    CHECK_ST(bitgen_i2s_pack_f32(M, K, 4, w, p, size, &s), BITGEN_OK);
-    CHECK(s == 0.0f, "zero matrix scale %g", (double)s);
-    for (size_t i = 0; i < size; i++) ok &= p[i] == 0x55;
-    CHECK(ok, "zero matrix bytes");
+    memset(p, 0x11, size);
+    CHECK_ST(bitgen_i2s_pack_f32(M, K, 4, w, p, size, &s), BITGEN_E_VALUE);
+    CHECK(s == -1.0f, "zero matrix: scale written");
+    for (size_t i = 0; i < size; i++) ok &= p[i] == 0x11;
+    CHECK(ok, "zero matrix: bytes written");
     check_f32_case(M, K, 4, w, "all zero");
+    /* one nonzero weight is enough for a scale */
+    w[M * K - 1] = -3.0f;
+    check_f32_case(M, K, 4, w, "one nonzero");
     free(w);
     bitgen_free(p);
   }
@@ -491,12 +507,34 @@ static void test_i2s_errors(void) {
   src[5] |= 0xC0;
   CHECK_ST(bitgen_i2s_pack_gguf(M, K, prows, src, sizeof src, buf, size, &s), BITGEN_E_VALUE);
   src[5] = 0x55;
-  memcpy(src + M * K / 4, "\x00\x00\xc0\x7f", 4); /* NaN scale */
-  CHECK_ST(bitgen_i2s_pack_gguf(M, K, prows, src, sizeof src, buf, size, &s), BITGEN_E_VALUE);
+  {
+    /* the stored scale: NaN, +-Inf, +-0 are BITGEN_E_VALUE (a zero per-tensor scale is no scale) */
+    static const float bad[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+      uint32_t b = fbits(bad[i]);
+      for (int j = 0; j < 4; j++) src[M * K / 4 + (size_t)j] = (uint8_t)(b >> (8 * j));
+      CHECK_ST(bitgen_i2s_pack_gguf(M, K, prows, src, sizeof src, buf, size, &s), BITGEN_E_VALUE);
+    }
+  }
+  for (size_t e = 0; e < M * K; e++) wf[e] = e % 2 ? 0.0f : -0.0f; /* all zero: no scale */
+  CHECK_ST(bitgen_i2s_pack_f32(M, K, prows, wf, buf, size, &s), BITGEN_E_VALUE);
+  for (size_t e = 0; e < M * K; e++) wf[e] = (float)w[e];
   untouched = 1;
   for (size_t i = 0; i < size; i++) untouched &= buf[i] == 0xAB;
   CHECK(untouched, "packed buffer written on error");
   CHECK(s == 42.0f, "scale written on error");
+  {
+    /* any other finite scale is data: negative, subnormal, the largest */
+    static const float good[] = {-0.5f, FLT_TRUE_MIN, -FLT_MAX, FLT_MAX};
+    uint8_t *ok = bitgen_alloc(size);
+    for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+      float got = 0.0f;
+      encode_gguf(M, K, w, good[i], 0, src);
+      CHECK_ST(bitgen_i2s_pack_gguf(M, K, prows, src, sizeof src, ok, size, &got), BITGEN_OK);
+      CHECK(fbits(got) == fbits(good[i]), "scale %g", (double)good[i]);
+    }
+    bitgen_free(ok);
+  }
   /* 0xAB = 10 10 10 11: a code 3 in field 0 of every byte */
   memset(back, 7, sizeof back);
   CHECK_ST(bitgen_i2s_unpack(M, K, prows, buf, size, back), BITGEN_E_VALUE);
@@ -529,6 +567,11 @@ static void find_impls(void) {
     impls[nimpls++] = (impl){"avx512", bitgen_quantize_avx512};
 #endif
   (void)f;
+  const char *ran[4];
+  size_t n = 0;
+  for (size_t i = 0; i < nimpls; i++)
+    if (impls[i].name[0] == 'a') ran[n++] = impls[i].name; /* avx2, avx512 */
+  report_paths("i2s-quantizer", ran, n);
 }
 
 /* Runs every implementation on x and compares q (plus canaries past the
@@ -842,6 +885,89 @@ static void test_ref(void) {
     CHECK_ST(bitgen_ref_gemv(2, 0, w, 1.0f, q, &act, y), BITGEN_E_SIZE);
     CHECK_ST(bitgen_ref_dot(SIZE_MAX, 2, w, q, dot), BITGEN_E_SIZE);
   }
+  {
+    /* the scale rule: wscale finite and nonzero, act scale finite and > 0,
+     * wscale / scale finite; y untouched on error */
+    const int8_t w[4] = {1, 0, -1, 1}, q[2] = {3, -2};
+    static const float bad_w[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f};
+    static const float bad_s[] = {NAN, INFINITY, -INFINITY, 0.0f, -0.0f, -1.0f};
+    bitgen_act act[2] = {{2.0f, 1}, {2.0f, 1}};
+    float y[4] = {9.0f, 9.0f, 9.0f, 9.0f};
+    for (size_t i = 0; i < sizeof bad_w / sizeof *bad_w; i++) {
+      CHECK_ST(bitgen_ref_gemv(2, 2, w, bad_w[i], q, act, y), BITGEN_E_VALUE);
+      CHECK_ST(bitgen_ref_gemm(2, 2, w, bad_w[i], q, 1, act, y), BITGEN_E_VALUE);
+    }
+    for (size_t i = 0; i < sizeof bad_s / sizeof *bad_s; i++) {
+      act[1].scale = bad_s[i];
+      CHECK_ST(bitgen_ref_gemv(2, 2, w, 1.0f, q, act + 1, y), BITGEN_E_VALUE);
+      CHECK_ST(bitgen_ref_gemm(2, 2, w, 1.0f, q, 2, act, y), BITGEN_E_VALUE); /* token 1 of 2 */
+    }
+    act[1].scale = 1e-30f; /* 1e10 / 1e-30 overflows */
+    CHECK_ST(bitgen_ref_gemv(2, 2, w, 1e10f, q, act + 1, y), BITGEN_E_VALUE);
+    CHECK(y[0] == 9.0f && y[1] == 9.0f && y[3] == 9.0f, "reference wrote on error");
+    /* negative and subnormal weight scales are values like any other */
+    act[1].scale = 2.0f;
+    CHECK_ST(bitgen_ref_gemv(2, 2, w, -0.5f, q, act, y), BITGEN_OK);
+    CHECK(y[0] == -0.75f && y[1] == 1.25f, "negative wscale: y %g %g", (double)y[0], (double)y[1]);
+    CHECK_ST(bitgen_ref_gemv(2, 2, w, FLT_TRUE_MIN, q, act, y), BITGEN_OK);
+  }
+  group_end();
+}
+
+/* ---- drivers: the same scale rule before any kernel runs ------------------ */
+static int kernel_calls;
+static void fake_gemv(const uint8_t *p, const int8_t *q, int32_t xsum, float scale, float *y, size_t t0, size_t t1) {
+  (void)p, (void)q, (void)xsum, (void)scale, (void)y, (void)t0, (void)t1;
+  kernel_calls++;
+}
+static void fake_gemm(const uint8_t *p, const int8_t *q, const bitgen_act *act, float wscale, float *y, size_t ldy,
+                      size_t t0, size_t t1, size_t n0, size_t n1) {
+  (void)p, (void)q, (void)act, (void)wscale, (void)y, (void)ldy, (void)t0, (void)t1, (void)n0, (void)n1;
+  kernel_calls++;
+}
+static void fake_run(const uint8_t *p, const bitgen_acts *a, float wscale, float *y, size_t ldy, size_t t0, size_t t1,
+                     size_t n0, size_t n1) {
+  (void)p, (void)a, (void)wscale, (void)y, (void)ldy, (void)t0, (void)t1, (void)n0, (void)n1;
+  kernel_calls++;
+}
+
+static void test_drive_scales(void) {
+  static const uint8_t packed[64];
+  static const int8_t q[2 * 64];
+  static const int16_t lut[1];
+  float y[2 * 8], d[4] = {0.5f, 0.0f, -2.0f, 1.0f}; /* zero is an all-zero block's scale */
+  bitgen_act act[2] = {{3.0f, 0}, {3.0f, 0}};
+  bitgen_variant v = {"fake", "scalar", 0, fake_gemv, fake_gemm, 8, 1, 1, 1, fake_run};
+  bitgen_kernel kv = {"i2s_gemv_8x64", "gemv", "i2s", 8, 64, 1, &v, 1};
+  bitgen_kernel kg = {"i2s_gemm_8x64xn", "gemm", "i2s", 8, 64, 0, &v, 1};
+  bitgen_kernel kt = {"tl_gemm_8x64xn", "gemm", "tl", 8, 64, 0, &v, 1};
+  bitgen_kernel kb = {"q4_0_gemm_8x64xn", "gemm", "q4_0", 8, 64, 0, &v, 1};
+  bitgen_acts tl_acts = {NULL, NULL, NULL, lut, act}, blk_acts = {q, d, NULL, NULL, NULL};
+  bitgen_pool *pool = NULL;
+  group_begin("drivers: scale checks");
+  CHECK_ST(bitgen_pool_create(1, &pool), BITGEN_OK);
+  kernel_calls = 0;
+  CHECK_ST(bitgen_drive_gemv(pool, &kv, &v, 8, packed, q, 0, INFINITY, y), BITGEN_E_VALUE);
+  CHECK_ST(bitgen_drive_gemv(pool, &kv, &v, 8, packed, q, 0, NAN, y), BITGEN_E_VALUE);
+  CHECK_ST(bitgen_drive_gemm(pool, &kg, &v, 8, packed, q, 2, act, -INFINITY, y, 8), BITGEN_E_VALUE);
+  CHECK_ST(bitgen_drive_gemm(pool, &kg, &v, 8, packed, q, 2, act, 0.0f, y, 8), BITGEN_E_VALUE);
+  CHECK_ST(bitgen_drive_run(pool, &kt, &v, 8, 16, packed, &tl_acts, 2, NAN, y, 8), BITGEN_E_VALUE);
+  act[1].scale = INFINITY;
+  CHECK_ST(bitgen_drive_gemm(pool, &kg, &v, 8, packed, q, 2, act, 1.0f, y, 8), BITGEN_E_VALUE);
+  CHECK_ST(bitgen_drive_run(pool, &kt, &v, 8, 16, packed, &tl_acts, 2, 1.0f, y, 8), BITGEN_E_VALUE);
+  act[1].scale = 3.0f;
+  d[3] = NAN; /* block 1 of token 1 */
+  CHECK_ST(bitgen_drive_run(pool, &kb, &v, 8, 36, packed, &blk_acts, 2, 1.0f, y, 8), BITGEN_E_VALUE);
+  d[3] = -INFINITY;
+  CHECK_ST(bitgen_drive_run(pool, &kb, &v, 8, 36, packed, &blk_acts, 2, 1.0f, y, 8), BITGEN_E_VALUE);
+  CHECK(kernel_calls == 0, "a kernel ran with a bad scale (%d calls)", kernel_calls);
+  d[3] = 1.0f;
+  CHECK_ST(bitgen_drive_gemv(pool, &kv, &v, 8, packed, q, 0, 0.25f, y), BITGEN_OK);
+  CHECK_ST(bitgen_drive_gemm(pool, &kg, &v, 8, packed, q, 2, act, -1.0f, y, 8), BITGEN_OK);
+  CHECK_ST(bitgen_drive_run(pool, &kt, &v, 8, 16, packed, &tl_acts, 2, 1.0f, y, 8), BITGEN_OK);
+  CHECK_ST(bitgen_drive_run(pool, &kb, &v, 8, 36, packed, &blk_acts, 2, 1.0f, y, 8), BITGEN_OK);
+  CHECK(kernel_calls == 4, "valid calls ran %d kernels, want 4", kernel_calls);
+  bitgen_pool_destroy(pool);
   group_end();
 }
 
@@ -860,5 +986,6 @@ int main(void) {
   test_quant_vector();
   test_quant_errors();
   test_ref();
+  test_drive_scales();
   return check_summary();
 }

@@ -57,19 +57,22 @@ MESON
 #include "bitgen_bitnet_b1_58_2b_4t.h"
 int main(void) {
   size_t k = bitgen_bitnet_b1_58_2b_4t_matrix_shape(BITGEN_BITNET_B1_58_2B_4T_MATRIX_ATTN_K);
-  const bitgen_shape *kern = &bitgen_bitnet_b1_58_2b_4t_package()->shapes[k];
+  size_t M = 0, K = 0;
+  bitgen_bitnet_b1_58_2b_4t_shape_dims(k, &M, &K);
   size_t size = bitgen_bitnet_b1_58_2b_4t_packed_size(k);
-  int8_t *w = bitgen_alloc(kern->M * kern->K), *q = bitgen_alloc(kern->K);
-  void *packed = bitgen_alloc(size);
-  float *x = bitgen_alloc(kern->K * sizeof(float)), *y = bitgen_alloc(kern->M * sizeof(float));
-  for (size_t i = 0; i < kern->M * kern->K; i++) w[i] = (int8_t)(i % 3) - 1;
-  for (size_t i = 0; i < kern->K; i++) x[i] = (float)i / (float)kern->K - 0.5f;
+  int8_t *w = bitgen_bitnet_b1_58_2b_4t_alloc(M * K), *q = bitgen_bitnet_b1_58_2b_4t_alloc(K);
+  void *packed = bitgen_bitnet_b1_58_2b_4t_alloc(size);
+  float *x = bitgen_bitnet_b1_58_2b_4t_alloc(K * sizeof(float)), *y = bitgen_bitnet_b1_58_2b_4t_alloc(M * sizeof(float));
+  for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)(i % 3) - 1;
+  for (size_t i = 0; i < K; i++) x[i] = (float)i / (float)K - 0.5f;
   bitgen_act act;
-  int rc = bitgen_bitnet_b1_58_2b_4t_pack_ternary(k, kern->M, kern->K, w, packed, size);
-  if (!rc) rc = bitgen_quantize(x, 1, kern->K, q, &act);
-  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_gemv(k, packed, size, 1.0f, q, kern->K, &act, y, kern->M, bitgen_pool_default());
-  printf("attn_k %zux%zu: %s, y[0]=%g via %s\n", kern->M, kern->K, bitgen_strerror(rc), (double)y[0],
-         bitgen_bitnet_b1_58_2b_4t_selected(kern->gemv)->isa);
+  int rc = bitgen_bitnet_b1_58_2b_4t_pack_ternary(k, M, K, w, packed, size);
+  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_quantize(x, 1, K, q, &act);
+  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_gemv(k, packed, size, 1.0f, q, K, &act, y, M, NULL);
+  bitgen_bitnet_b1_58_2b_4t_info_t info;
+  bitgen_bitnet_b1_58_2b_4t_info(&info);
+  printf("attn_k %zux%zu: %s, y[0]=%g via %s\n", M, K, bitgen_bitnet_b1_58_2b_4t_strerror(rc), (double)y[0],
+         info.kernels[k].variant);
   return rc != 0;
 }
 C

@@ -218,16 +218,21 @@ static void test_pack_ternary(void) {
 /* ---- pack_f32 -------------------------------------------------------------- */
 
 /* tl_pack_f32 against i2s_pack_f32 + i2s_unpack: same weights, same scale bits. */
-static void check_f32_vs_i2s(size_t M, size_t K, size_t prows, const float *x) {
+/* Both packers give the same status (want); on success the same weights and scale. */
+static void check_f32_vs_i2s(size_t M, size_t K, size_t prows, const float *x, int want) {
   size_t ts = bitgen_tl_packed_size(M, K, prows), is = bitgen_i2s_packed_size(M, K, prows);
   uint8_t *tp = bitgen_alloc(ts), *ip = bitgen_alloc(is);
   int8_t *tw = xmalloc(M * K), *iw = xmalloc(M * K);
   float tscale = -1.0f, iscale = -2.0f;
-  CHECK_ST(bitgen_tl_pack_f32(M, K, prows, x, tp, ts, &tscale), BITGEN_OK);
-  CHECK_ST(bitgen_i2s_pack_f32(M, K, prows, x, ip, is, &iscale), BITGEN_OK);
-  CHECK_ST(bitgen_i2s_unpack(M, K, prows, ip, is, iw), BITGEN_OK);
-  CHECK(ref_decode(tp, M, K, prows, tw) == 0 && memcmp(tw, iw, M * K) == 0, "weights M=%zu K=%zu", M, K);
-  CHECK(memcmp(&tscale, &iscale, sizeof tscale) == 0, "scale %a vs %a", (double)tscale, (double)iscale);
+  CHECK_ST(bitgen_tl_pack_f32(M, K, prows, x, tp, ts, &tscale), want);
+  CHECK_ST(bitgen_i2s_pack_f32(M, K, prows, x, ip, is, &iscale), want);
+  if (want == BITGEN_OK) {
+    CHECK_ST(bitgen_i2s_unpack(M, K, prows, ip, is, iw), BITGEN_OK);
+    CHECK(ref_decode(tp, M, K, prows, tw) == 0 && memcmp(tw, iw, M * K) == 0, "weights M=%zu K=%zu", M, K);
+    CHECK(memcmp(&tscale, &iscale, sizeof tscale) == 0, "scale %a vs %a", (double)tscale, (double)iscale);
+  } else {
+    CHECK(tscale == -1.0f && iscale == -2.0f, "scale written on error");
+  }
   bitgen_free(tp);
   bitgen_free(ip);
   free(tw);
@@ -242,14 +247,14 @@ static void test_pack_f32(void) {
     float *x = xmalloc(M * K * sizeof *x);
     /* Random values over several magnitudes. */
     for (size_t e = 0; e < M * K; e++) x[e] = (float)((double)((int64_t)rnd() >> 11) / 4.5e15 * ((double)(e % 7) + 0.1));
-    check_f32_vs_i2s(M, K, prows, x);
+    check_f32_vs_i2s(M, K, prows, x, BITGEN_OK);
     /* Exact ties: |x| in {0.5, 1.5} in equal numbers, so gamma = 1 and
      * 0.5 -> 0, 1.5 -> 2 -> 1 under round half to even. */
     for (size_t e = 0; e < M * K; e++) x[e] = (e % 2 ? 1.5f : 0.5f) * (rnd() & 1 ? 1.0f : -1.0f);
-    check_f32_vs_i2s(M, K, prows, x);
-    /* All zero: weights 0 and scale 0. */
+    check_f32_vs_i2s(M, K, prows, x, BITGEN_OK);
+    /* All zero: gamma 0 is no usable scale, an error for both packers. */
     memset(x, 0, M * K * sizeof *x);
-    check_f32_vs_i2s(M, K, prows, x);
+    check_f32_vs_i2s(M, K, prows, x, BITGEN_E_VALUE);
     free(x);
   }
   {
@@ -322,7 +327,27 @@ static void test_pack_gguf(void) {
     memcpy(&bits, &nan, sizeof bits);
     for (int b = 0; b < 4; b++) src[64 + b] = (uint8_t)(bits >> (8 * b));
     CHECK_ST(bitgen_tl_pack_gguf(M, K, prows, src, sizeof src, tp, ts, &scale), BITGEN_E_VALUE);
+    {
+      /* the other unusable per-tensor scales: +-Inf, +-0 */
+      static const float bad[] = {INFINITY, -INFINITY, 0.0f, -0.0f};
+      for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        memcpy(&bits, &bad[i], sizeof bits);
+        for (int b = 0; b < 4; b++) src[64 + b] = (uint8_t)(bits >> (8 * b));
+        CHECK_ST(bitgen_tl_pack_gguf(M, K, prows, src, sizeof src, tp, ts, &scale), BITGEN_E_VALUE);
+      }
+    }
     CHECK(tp[0] == 0x5A && tp[ts - 1] == 0x5A && scale == 5.0f, "untouched on error");
+    {
+      /* a negative or subnormal scale is a value like any other */
+      static const float good[] = {-0.25f, 1e-45f};
+      for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+        float got = 0.0f;
+        memcpy(&bits, &good[i], sizeof bits);
+        for (int b = 0; b < 4; b++) src[64 + b] = (uint8_t)(bits >> (8 * b));
+        CHECK_ST(bitgen_tl_pack_gguf(M, K, prows, src, sizeof src, tp, ts, &got), BITGEN_OK);
+        CHECK(got == good[i], "scale %g", (double)good[i]);
+      }
+    }
     tl100 = bitgen_alloc(bitgen_tl_packed_size(1, 100, 8));
     CHECK_ST(bitgen_tl_pack_gguf(1, 100, 8, src, sizeof src, tl100, bitgen_tl_packed_size(1, 100, 8), &scale),
              BITGEN_E_SIZE);
@@ -369,8 +394,12 @@ static void test_errors(void) {
   CHECK_ST(bitgen_tl_pack_f32(M, K, prows, x, p, ts, &scale), BITGEN_E_VALUE);
   CHECK(scale == 3.0f && p[0] == 0x33, "untouched on f32 error");
   x[7] = 0.0f;
+  CHECK_ST(bitgen_tl_pack_f32(M, K, prows, x, p, ts, &scale), BITGEN_E_VALUE); /* all zero: no scale */
+  CHECK(scale == 3.0f && p[0] == 0x33, "untouched on all-zero error");
+  x[7] = -0.5f;
   CHECK_ST(bitgen_tl_pack_f32(M, K, prows, x, p, ts, &scale), BITGEN_OK);
-  CHECK(scale == 0.0f, "all-zero scale");
+  CHECK(scale == (float)(0.5 / 60.0), "one nonzero weight: scale %g", (double)scale);
+  x[7] = 0.0f;
 
   /* unpack: malformed words of real rows are rejected before w is written. */
   CHECK_ST(bitgen_tl_pack_ternary(M, K, prows, w, p, ts), BITGEN_OK);
@@ -434,6 +463,11 @@ static size_t find_impls(impl *out) {
     out[n++] = (impl){"avx512", bitgen_tl_tables_avx512};
 #endif
   (void)f;
+  const char *ran[4];
+  size_t nr = 0;
+  for (size_t i = 0; i < n; i++)
+    if (out[i].name[0] == 'a') ran[nr++] = out[i].name; /* avx2, avx512 */
+  report_paths("tl-tables", ran, nr);
   return n;
 }
 

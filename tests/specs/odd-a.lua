@@ -19,7 +19,7 @@ return {
   tiles = {
     scalar = { rows = 1, unroll = 3 },
     avx2 = { rows = 4, unroll = 2 },
-    avxvnni = { rows = 8, unroll = 3 },
+    avxvnni = { rows = 2, unroll = 3 },
     avx512vnni = { rows = 2, unroll = 3 },
     neon = { rows = 2, unroll = 3 },
     neondot = { rows = 4, unroll = 2 },

@@ -26,7 +26,7 @@ return {
   },
   tiles = {
     scalar = { rows = 8, unroll = 1 },
-    avx2 = { rows = 8, unroll = 4 },
+    avx2 = { rows = 4, unroll = 3 },
     avxvnni = { rows = 2, unroll = 5 },
     avx512vnni = { rows = 8, unroll = 4 },
     neon = { rows = 16, unroll = 2 },

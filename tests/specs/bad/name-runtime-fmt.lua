@@ -1,0 +1,7 @@
+-- expect: 3: model: maps to the C prefix bitgen_fmt, which the runtime already uses
+return {
+  model = "FMT",
+  format = "i2s",
+  matrices = { { name = "a", M = 8, K = 128 } },
+  isas = { "avx2" },
+}

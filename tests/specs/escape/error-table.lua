@@ -1,0 +1,2 @@
+-- expect: : evaluation: the spec raised a table as its error
+error({ "not a message" })

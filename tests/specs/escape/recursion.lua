@@ -1,0 +1,4 @@
+-- expect: :3: evaluation: stack overflow
+-- Endless recursion.
+local function f(n) return f(n + 1) + 1 end
+return f(1)
