@@ -29,6 +29,8 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #ifndef BITGEN_PKG_HEADER
 #error "define BITGEN_PKG_HEADER, e.g. -DBITGEN_PKG_HEADER='\"bitgen_model.h\"'"
@@ -1026,6 +1028,11 @@ static void usage(FILE *f) {
           "                status-quant, status-drive); the run must then fail (bench/README.md)\n");
 }
 
+static void remove_old_output(const char *path) {
+  struct stat st;
+  if (path && lstat(path, &st) == 0 && S_ISREG(st.st_mode)) unlink(path);
+}
+
 int main(int argc, char **argv) {
   const char *json_path = "bench-results.json", *svg_path = "bench-results.svg";
   long layers_opt = -1;
@@ -1068,9 +1075,10 @@ int main(int argc, char **argv) {
   const double wall0 = bench_now_ns();
   g_checks = &r.checks;
   /* A run that fails writes nothing: outputs of an earlier run at these
-   * paths must not pass for this run's. */
-  remove(json_path);
-  remove(svg_path);
+   * paths must not pass for this run's.  Only regular files are removed: an
+   * output path may name /dev/null or another special file. */
+  remove_old_output(json_path);
+  remove_old_output(svg_path);
 
   int st = PKG_FN(_init)();
   if (st != BITGEN_OK)

@@ -34,6 +34,9 @@ commands:
                                       (default: out/<spec name>)
   check SPEC [--isa LIST]             validate SPEC only
   list SPEC [--isa LIST]              one line per kernel variant: name and parameters
+  spec-from-gguf FILE.gguf [-o SPEC] [--isa LIST]
+                                      write a model spec for a GGUF model file
+                                      (its header only; default: standard output)
   --version                           print the version
   --help, <command> --help            this text, or a command's
 
@@ -60,6 +63,17 @@ without .lua> under the current directory.]],
 usage: bitgen check SPEC [--isa LIST]
 
 Validates SPEC; prints FILE:LINE: field: reason and exits 1 on the first error.]],
+  spec_from_gguf = [[
+usage: bitgen spec-from-gguf FILE.gguf [-o SPEC] [--isa LIST]
+
+Reads the header of FILE.gguf (metadata and tensor table; no tensor data) and
+writes a model spec that `bitgen generate` accepts: the architecture
+(bitnet-b1.58, bitnet, llama), its hyper-parameters, and one layer's weight
+matrices plus token_embd (and output when not tied), each with its GGUF tensor
+name and the bitgen format of its type (I2_S -> i2s, TQ1_0 -> tq1_0, TQ2_0 ->
+tq2_0, Q4_0 -> q4_0, Q8_0 -> q8_0, and q6_k, f16, bf16 where this bitgen has
+them).  An unknown architecture or tensor type is an error naming it.  --isa
+sets the spec's ISA list (default: every ISA).]],
   list = [[
 usage: bitgen list SPEC [--isa LIST]
 
@@ -135,7 +149,43 @@ end
 
 local function basename(p) return p:match("([^/]+)$") or p end
 
+
 local commands = {}
+
+function commands.spec_from_gguf(o)
+  if plain then
+    err("bitgen spec-from-gguf: needs the bitgen executable (its GGUF reader); plain lua5.4 cannot read GGUF files")
+    return 1
+  end
+  local path = o.spec
+  local h, rerr = host.gguf_header(path)
+  if not h then err("bitgen: " .. rerr) return 1 end
+  local gguf_spec = require "gguf_spec"
+  local ok, text = pcall(gguf_spec.spec_text, h, path, o.isa)
+  if not ok then
+    if type(text) ~= "table" then error(text, 0) end
+    err(string.format("bitgen: %s: %s: %s", path, text.field, text.reason))
+    return 1
+  end
+  -- what is written must be a spec generate accepts
+  local name = o.out and basename(o.out) or "spec-from-gguf.lua"
+  local s, failure = spec_mod.load(name, text, nil)
+  if not s then
+    err("bitgen: " .. path .. ": the spec made from this file is not valid: " .. tostring(failure))
+    return 1
+  end
+  if not o.out then
+    io.stdout:write(text)
+    return 0
+  end
+  local f, ferr = io.open(o.out, "wb")
+  if not f then err("bitgen: cannot write " .. o.out .. ": " .. tostring(ferr)) return 1 end
+  local wok, werr = f:write(text)
+  local cok, cerr = f:close()
+  if not wok or not cok then err("bitgen: cannot write " .. o.out .. ": " .. tostring(werr or cerr)) return 1 end
+  err(string.format("bitgen: %s -> %s (%s, %d layers, %d matrices)", path, o.out, s.arch, s.layers, #s.matrices))
+  return 0
+end
 
 function commands.check(o)
   local s, e = load_spec(o.spec, o.isa)
@@ -211,7 +261,10 @@ function commands.meson_info(o)
   local plan = kernels.plan(s)
   local function l(t) return #t == 0 and "-" or table.concat(t, ",") end
   out("prefix " .. plan.prefix)
-  out("kind " .. s.fmt.kind)
+  out("kind " .. s.fmt.kind) -- the spec's `format`; a model spec may hold more:
+  local fl = {}
+  for _, g in ipairs(s.groups) do fl[#fl + 1] = g.format end
+  out("formats " .. table.concat(fl, ","))
   local outs = package_mod.top_files(plan)
   for _, row in ipairs(package_mod.isa_rows(plan)) do
     for _, f in ipairs(row.files) do outs[#outs + 1] = f end
@@ -237,7 +290,7 @@ local function main(args)
     out("bitgen " .. package_mod.VERSION .. " (" .. _VERSION .. ")")
     return 0
   end
-  local name = cmd == "meson-info" and "meson_info" or cmd
+  local name = cmd == "meson-info" and "meson_info" or cmd == "spec-from-gguf" and "spec_from_gguf" or cmd
   local fn = commands[name]
   if not fn then
     err("bitgen: unknown command '" .. cmd .. "'\n\n" .. USAGE.main)
@@ -251,7 +304,7 @@ local function main(args)
     err("bitgen " .. cmd .. ": " .. perr .. "\n\n" .. (USAGE[name] or USAGE.main))
     return 2
   end
-  if o.help then out(USAGE[name] or USAGE.main) return 0 end
+  if o.help then out(USAGE[name] or USAGE[cmd] or USAGE.main) return 0 end
   if o.force and name ~= "generate" then
     err("bitgen " .. cmd .. ": --force applies to generate only\n\n" .. (USAGE[name] or USAGE.main))
     return 2

@@ -149,6 +149,9 @@ block_format("tq1_0", { block = 256, qbytes = 52, bits = 1.6875, off = 1, rpv = 
 block_format("q4_0", { block = 32, qbytes = 16, bits = 4.5, off = 8, rpv = { zmm = 4, ymm = 2 },
                        activations = "q8 blocks of 32",
                        doc = "4-bit, ggml Q4_0 blocks of 32: nibbles q, value (q - 8) * f16 scale" })
+block_format("q6_k", { block = 256, qbytes = 208, bits = 6.5625, off = 0, rpv = { zmm = 1, ymm = 1 },
+                       activations = "q8 blocks of 256 (Q8_K-style)",
+                       doc = "6-bit, ggml Q6_K super-blocks of 256: 6-bit q, int8 scale per 16, f16 d; value d * scale * q" })
 block_format("q8_0", { block = 32, qbytes = 32, bits = 8.5, off = 128, off_avx2 = 0, rpv = { zmm = 2, ymm = 1 },
                        activations = "q8 blocks of 32",
                        doc = "8-bit, ggml Q8_0 blocks of 32: int8 values * f16 scale" })
@@ -175,6 +178,40 @@ do
   }
 end
 M.by_name.i2s.kind = "i2s"
+
+-- f16 / bf16: row-major 16-bit float weights, f32 activations, one
+-- canonical summation order on every ISA (runtime/bitgen_fmt_more.h):
+-- 16 lane sums over K, then a fixed tree.  The block (16) is the lanes.
+-- Budgets: per row the 16 lanes' accumulators (1 zmm, 2 ymm, 4 NEON or
+-- SVE registers at 128 bits, 1 RVV LMUL-4 group of 4), the activations
+-- and a converted weight.
+budgets.fp_zmm = function(t) return { accumulators = t.rows, activations = 1, temporaries = 2 } end
+budgets.fp_ymm = function(t) return { accumulators = 2 * t.rows, activations = 2, temporaries = 2 } end
+budgets.fp_neon = function(t) return { accumulators = 4 * t.rows, activations = 4, temporaries = 2 } end
+budgets.fp_sve = function(t) return { accumulators = 4 * t.rows, activations = 4, temporaries = 2 } end
+budgets.fp_rvv = function(t) return { accumulators = 4 * t.rows, activations = 4, temporaries = 4 } end
+for _, name in ipairs({ "f16", "bf16" }) do
+  local ops = {}
+  for _, op in ipairs({ "gemv", "gemm" }) do
+    ops[op] = {
+      scalar     = { template = "fp_scalar.c", budget = "blk_scalar", tile = { rows = 4, unroll = 1 } },
+      avx2       = { template = "fp_ymm.c", budget = "fp_ymm", tile = { rows = 4, unroll = 1 } },
+      avxvnni    = { template = "fp_ymm.c", budget = "fp_ymm", tile = { rows = 4, unroll = 1 } },
+      avx512vnni = { template = "fp_zmm.c", budget = "fp_zmm", tile = { rows = 8, unroll = 1 } },
+      neon       = { template = "fp_neon.c", budget = "fp_neon", tile = { rows = 4, unroll = 1 } },
+      neondot    = { template = "fp_neon.c", budget = "fp_neon", tile = { rows = 4, unroll = 1 } },
+      i8mm       = { template = "fp_neon.c", budget = "fp_neon", tile = { rows = 4, unroll = 1 } },
+      sve        = { template = "fp_sve.c", budget = "fp_sve", tile = { rows = 4, unroll = 1 } },
+      rvv        = { template = "fp_rvv.c", budget = "fp_rvv", tile = { rows = 4, unroll = 1 } },
+    }
+  end
+  M.by_name[name] = {
+    kind = "fp", block = 16, bits = 16, max_k = 1 << 24, pack_rows = 16, activations = "f32",
+    doc = name == "f16" and "IEEE half-precision weights, row-major (ggml F16)" or
+      "bfloat16 weights, row-major (ggml BF16)",
+    ops = ops,
+  }
+end
 
 -- Total registers and a "name N + ..." breakdown for messages.
 function M.budget(impl, tile)

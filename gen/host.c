@@ -19,6 +19,7 @@ struct bitgen_resource {
 extern const struct bitgen_resource bitgen_resources[];
 int luaopen_host_fs(lua_State *L); /* gen/host_fs.c: host.fs, the output writer's calls */
 int bitgen_sandbox_run(lua_State *L); /* gen/sandbox.c: host.sandbox, a spec in a state of its own */
+int bitgen_host_gguf_header(lua_State *L); /* gen/host_gguf.c: host.gguf_header, for spec-from-gguf */
 
 #ifndef BITGEN_VERSION
 #define BITGEN_VERSION "unknown"
@@ -38,40 +39,11 @@ static int l_resource(lua_State *L) {
   return 1;
 }
 
-static int fail(lua_State *L, const char *what, const char *path) {
-  lua_pushnil(L);
-  lua_pushfstring(L, "%s %s: %s", what, path, strerror(errno));
-  return 2;
-}
-
-/* host.mkdir(path) -> true | nil, err  (an existing directory is fine) */
-static int l_mkdir(lua_State *L) {
-  const char *path = luaL_checkstring(L, 1);
-  struct stat st;
-  if (mkdir(path, 0777) != 0 && !(errno == EEXIST && stat(path, &st) == 0 && S_ISDIR(st.st_mode)))
-    return fail(L, "cannot create directory", path);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
-/* host.rename(from, to) -> true | nil, err  (atomic within a file system) */
-static int l_rename(lua_State *L) {
-  const char *from = luaL_checkstring(L, 1), *to = luaL_checkstring(L, 2);
-  if (rename(from, to) != 0) return fail(L, "cannot rename to", to);
-  lua_pushboolean(L, 1);
-  return 1;
-}
-
 /* host.kind(path) -> "file" | "dir" | "other" | nil */
 static int l_kind(lua_State *L) {
   struct stat st;
   if (stat(luaL_checkstring(L, 1), &st) != 0) return 0;
   lua_pushstring(L, S_ISDIR(st.st_mode) ? "dir" : S_ISREG(st.st_mode) ? "file" : "other");
-  return 1;
-}
-
-static int l_pid(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)getpid());
   return 1;
 }
 
@@ -103,9 +75,8 @@ int main(int argc, char **argv) {
   }
   luaL_openlibs(L);
 
-  static const luaL_Reg host[] = {{"resource", l_resource}, {"mkdir", l_mkdir}, {"rename", l_rename},
-                                  {"kind", l_kind},         {"pid", l_pid},     {"sandbox", bitgen_sandbox_run},
-                                  {NULL, NULL}};
+  static const luaL_Reg host[] = {{"resource", l_resource}, {"kind", l_kind}, {"sandbox", bitgen_sandbox_run},
+                                  {"gguf_header", bitgen_host_gguf_header}, {NULL, NULL}};
   luaL_newlib(L, host);
   lua_pushstring(L, BITGEN_VERSION);
   lua_setfield(L, -2, "version");

@@ -17,36 +17,59 @@ function M.variant_name(d)
   return string.format("%s_r%d%su%d%s__%s", M.kernel_name(d), d.rows, tokens, d.unroll, pack, d.isa)
 end
 
--- The package plan.  Distinct matrix shapes (first appearance order) each
--- get a GEMV kernel, a general GEMM kernel and one GEMM kernel per
+-- The package plan.  Distinct (format, M, K) shapes (first appearance order)
+-- each get a GEMV kernel, a general GEMM kernel and one GEMM kernel per
 -- specialized batch size; every kernel has one variant per ISA, best first.
 -- Kernel indices: the GEMV kernels come first, so shape i's GEMV is kernel i.
+-- groups: one per weight format, the spec's `format` first; a package of
+-- several formats names each other format's API functions P_<format>_*.
 function M.plan(spec)
   local prefix = "bitgen_" .. spec.cname
+  local mixed = #spec.groups > 1
+  local groups = {}
+  for i, g in ipairs(spec.groups) do
+    local pg = { format = g.format, fmt = g.fmt, kind = g.fmt.kind, prows = g.pack_rows, tiles = g.tiles,
+                 gemm_tiles = g.gemm_tiles, index = i - 1, primary = i == 1, shapes = {} }
+    -- API names: F prefixes the format's public functions, S suffixes its
+    -- static helpers in api.c, pkgfn returns its view of the package
+    pg.F = (i == 1) and prefix or (prefix .. "_" .. g.format)
+    pg.S = mixed and ("_" .. g.format) or ""
+    pg.pkgfn = mixed and ("package" .. pg.S) or (prefix .. "_package")
+    pg.enum_infix = (i == 1) and "" or (g.format:upper() .. "_")
+    -- the spec as the format's templates see it: its format, tiles and pack rows
+    pg.spec = setmetatable({ format = g.format, fmt = g.fmt, pack_rows = g.pack_rows, tiles = g.tiles,
+                             gemm_tiles = g.gemm_tiles }, { __index = spec })
+    groups[i] = pg
+    groups[g.format] = pg
+  end
   local shapes, by_shape, matrices = {}, {}, {}
   for _, m in ipairs(spec.matrices) do
-    local key = m.M .. "x" .. m.K
+    local g = groups[m.format]
+    local key = m.format .. ":" .. m.M .. "x" .. m.K
     local sh = by_shape[key]
     if not sh then
-      sh = { M = m.M, K = m.K, index = #shapes, batched = {} }
-      sh.enum = string.format("%s_SHAPE_%dX%d", prefix:upper(), m.M, m.K)
+      sh = { M = m.M, K = m.K, index = #shapes, batched = {}, group = g, format = m.format }
+      sh.enum = string.format("%s_SHAPE_%s%dX%d", prefix:upper(), g.enum_infix, m.M, m.K)
       shapes[#shapes + 1] = sh
+      g.shapes[#g.shapes + 1] = sh
       by_shape[key] = sh
     end
-    matrices[#matrices + 1] = { name = m.name, shape = sh }
+    matrices[#matrices + 1] = { name = m.name, shape = sh, format = m.format, tensor = m.tensor,
+                                per_layer = m.per_layer, role = m.role }
   end
 
   local kernels = {}
   local function add(op, sh, N)
-    local k = { op = op, format = spec.format, M = sh.M, K = sh.K, N = N, index = #kernels, variants = {} }
+    local g = sh.group
+    local k = { op = op, format = g.format, M = sh.M, K = sh.K, N = N, index = #kernels, variants = {} }
     k.name = M.kernel_name(k)
-    local tiles = op == "gemv" and spec.tiles or spec.gemm_tiles
+    local tiles = op == "gemv" and g.tiles or g.gemm_tiles
     for i = #spec.isas, 1, -1 do
       local isa = spec.isas[i]
       local t = tiles[isa.name]
       local d = { op = op, format = k.format, M = k.M, K = k.K, N = N, isa = isa.name, rows = t.rows,
-                  tokens = t.tokens or 1, unroll = t.unroll, prows = spec.pack_rows, isa_row = isa,
-                  impl = spec.fmt.ops[op][isa.name], fmt = spec.fmt, kind = spec.fmt.kind }
+                  tokens = t.tokens or 1, unroll = t.unroll, prows = g.prows, isa_row = isa,
+                  impl = g.fmt.ops[op][isa.name], fmt = g.fmt, kind = g.kind }
       d.name = M.variant_name(d)
       d.symbol = prefix .. "_" .. d.name
       d.file = d.name .. ".c"
@@ -61,7 +84,8 @@ function M.plan(spec)
   for _, sh in ipairs(shapes) do
     for _, b in ipairs(spec.batches) do sh.batched[#sh.batched + 1] = add("gemm", sh, b) end
   end
-  return { spec = spec, prefix = prefix, shapes = shapes, kernels = kernels, matrices = matrices, isas = spec.isas }
+  return { spec = spec, prefix = prefix, shapes = shapes, kernels = kernels, matrices = matrices, isas = spec.isas,
+           groups = groups, mixed = mixed }
 end
 
 return M

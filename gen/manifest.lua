@@ -2,7 +2,7 @@
 -- runtime copied into packages.  The top-level meson.build reads this list
 -- (through `lua5.4 gen/bitgen.lua manifest`), so it is written only here.
 return {
-  lua = { "bitgen", "manifest", "isa", "formats", "srcpos", "sandbox", "spec", "kernels", "template", "pkg" },
+  lua = { "bitgen", "manifest", "isa", "formats", "arch", "srcpos", "sandbox", "spec", "kernels", "template", "pkg", "gguf_spec" },
   templates = {
     "i2s_gemv_scalar.c", "i2s_gemv_ymm.c", "i2s_gemv_zmm.c", "store_rows_ymm.inc",
     "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc", "k_loop.inc", "ymm_dpbusd.inc",
@@ -12,6 +12,8 @@ return {
     "q4_0_ymm.inc", "q4_0_zmm.inc", "q8_0_ymm.inc", "q8_0_zmm.inc", "tl_scalar.c", "tl_ymm.c", "tl_zmm.c",
     "blk_neon.c", "tq2_0_neon.inc", "tq1_0_neon.inc", "q4_0_neon.inc", "q8_0_neon.inc", "blk_sve.c", "blk_rvv.c",
     "tl_neon.c", "tl_sve.c", "tl_rvv.c",
+    "q6_k_zmm.inc", "q6_k_ymm.inc", "q6_k_neon.inc",
+    "fp_scalar.c", "fp_ymm.c", "fp_zmm.c", "fp_neon.c", "fp_sve.c", "fp_rvv.c", "api_fp.c", "api_fp.h",
     "package.h", "api_i2s.h", "api_block.h", "api_tl.h", "api_i2s.c", "api_block.c", "api_tl.c", "api_ternary_packers.c", "api_ternary_packers.h", "dispatch.c", "api.c",
     "verify_main.c", "package_meson.build", "meson_options.txt",
     "package_readme.md", "package_internal.h", "package_cmake.txt", "package_config.cmake.in",
@@ -24,5 +26,6 @@ return {
     "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c", "digest.c",
     "fp16.c", "format.c", "pack_blk.c", "quant_blk.c", "ref_blk.c", "pack_tl.c", "tl_tables.c", "scales.c",
     "bitgen_gguf.h", "gguf.c",
+    "bitgen_fmt_more.h", "pack_q6k.c", "pack_fp.c", "rows.c",
   },
 }

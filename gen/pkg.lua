@@ -257,6 +257,12 @@ function M.render(host, plan, spec_name)
     model_dir = "bitgen/" .. spec.model, -- installed headers: include/bitgen/<model>/
     names_of_isas = names, spec_hash = fnv1a64(spec.source or ""), types_h = read(host, "runtime/bitgen_types.h"),
     version_parts = { VERSION:match("^(%d+)%.(%d+)%.(%d+)") },
+    -- a format's API templates see the spec of its group (format, fmt,
+    -- pack_rows, tiles) and its names: F (function prefix), S (suffix of its
+    -- static helpers in api.c), pkgfn (its view of the package)
+    group_env = function(g)
+      return { spec = g.spec, kind = g.kind, F = g.F, S = g.S, pkgfn = g.pkgfn, group = g }
+    end,
   }
   local cache = {}
   local function render(name, extra)

@@ -6,6 +6,7 @@
 local srcpos = require "srcpos"
 local isa = require "isa"
 local formats = require "formats"
+local arch = require "arch"
 local sandbox = require "sandbox"
 local manifest = require "manifest"
 
@@ -123,7 +124,7 @@ local function tile_name(t)
   return "r" .. t.rows .. (t.tokens and ("n" .. t.tokens) or "") .. "u" .. t.unroll
 end
 
-local function validate_tiles(raw, path, op, keys, s, fmt, targeted)
+local function validate_tiles(raw, path, op, keys, s, g, targeted)
   local tiles = raw == nil and {} or want_table(raw, path)
   for _, k in ipairs(sorted_keys(tiles)) do
     local p = join(path, tostring(k))
@@ -132,7 +133,7 @@ local function validate_tiles(raw, path, op, keys, s, fmt, targeted)
   end
   local out = {}
   for _, row in ipairs(s.isas) do
-    local impl = fmt.ops[op][row.name]
+    local impl = g.fmt.ops[op][row.name]
     local p = join(path, row.name)
     local given = tiles[row.name]
     local t = {}
@@ -148,8 +149,8 @@ local function validate_tiles(raw, path, op, keys, s, fmt, targeted)
     if t.rows % mult ~= 0 then
       bad(join(p, "rows"), "must be a multiple of %d for %s (rows per register), got %d", mult, row.name, t.rows)
     end
-    if s.pack_rows % t.rows ~= 0 then
-      bad(join(p, "rows"), "must divide pack_rows (%d), got %d", s.pack_rows, t.rows)
+    if g.pack_rows % t.rows ~= 0 then
+      bad(join(p, "rows"), "must divide pack_rows (%d), got %d", g.pack_rows, t.rows)
     end
     local need, detail = formats.budget(impl, t)
     if need > row.vregs then
@@ -161,12 +162,152 @@ local function validate_tiles(raw, path, op, keys, s, fmt, targeted)
   return out
 end
 
+-- Splits a tiles table into the part of each format group: ISA keys are the
+-- tiles of the spec's `format`; a format name keys a per-ISA table of that
+-- format's kernels.  Returns format -> {raw, path}.
+local function split_tiles(raw, path, s)
+  local parts = {}
+  if raw == nil then return parts end
+  want_table(raw, path)
+  local own = {}
+  for _, k in ipairs(sorted_keys(raw)) do
+    if type(k) == "string" and formats.by_name[k] then
+      local p = join(path, k)
+      if not s.group_by_format[k] then bad(p, "tiles for format %s, which no matrix of the spec uses", k) end
+      parts[k] = { raw = raw[k], path = p }
+    else
+      own[k] = raw[k]
+    end
+  end
+  if next(own) ~= nil then
+    if parts[s.format] then
+      bad(join(path, s.format), "the tiles of format %s are given twice (per ISA in %s, and in %s)", s.format,
+        path, join(path, s.format))
+    end
+    parts[s.format] = { raw = own, path = path }
+  end
+  return parts
+end
+
 local MAX_DIM = 1 << 24
+
+-- ---- model specs: arch + hparams, and a GGUF tensor per matrix ----------
+local HPARAMS = { n_embd = 1, n_head = 1, n_head_kv = 1, head_dim = 1, n_ff = 1, n_vocab = 1, n_ctx = 1,
+                  rope_type = 1, rope_theta = 1, norm_eps = 1, ffn_act = 1, sub_norms = 1, tied_embeddings = 1 }
+
+local function want_positive(v, path)
+  if v == nil then bad(path, "is required") end
+  if type(v) ~= "number" then bad(path, "must be a number, got %s", type(v)) end
+  if not (v > 0 and v < math.huge) then bad(path, "must be a finite number > 0, got %s", tostring(v)) end
+  return v + 0.0
+end
+
+local function want_bool(v, path)
+  if v == nil then bad(path, "is required") end
+  if type(v) ~= "boolean" then bad(path, "must be true or false, got %s", type(v)) end
+  return v
+end
+
+local function want_choice(v, path, set)
+  if v == nil then bad(path, "is required (one of: %s)", choices(sorted_keys(set))) end
+  if type(v) ~= "string" or not set[v] then
+    bad(path, "must be one of %s, got %s", choices(sorted_keys(set)), type(v) == "string" and show(v) or type(v))
+  end
+  return v
+end
+
+local function validate_model(raw, s)
+  if raw.arch == nil then
+    if raw.hparams ~= nil then
+      bad("hparams", "needs arch: hyper-parameters belong to a model spec (arch one of: %s)", choices(arch.names()))
+    end
+    for i, m in ipairs(s.matrices) do
+      if m.tensor or m.per_layer ~= nil then
+        bad(join(join("matrices", i), m.tensor and "tensor" or "per_layer"),
+          "only a model spec (one with arch) names GGUF tensors")
+      end
+    end
+    return
+  end
+  local a = want_name(raw.arch, "arch", "^.*$", "")
+  local A = arch.by_name[a]
+  if not A then bad("arch", "unknown architecture %s (known: %s)", show(a), choices(arch.names())) end
+  if raw.layers == nil then bad("layers", "is required in a model spec (the number of layers, n_layer)") end
+  if raw.hparams == nil then bad("hparams", "is required in a model spec (arch %s)", a) end
+  local hp = want_table(raw.hparams, "hparams")
+  check_keys(hp, "hparams", HPARAMS)
+  local h = {}
+  for _, k in ipairs({ "n_embd", "n_head", "n_head_kv", "head_dim", "n_ff", "n_vocab", "n_ctx" }) do
+    h[k] = want_int(hp[k], "hparams." .. k, 1, MAX_DIM)
+  end
+  h.rope_type = want_choice(hp.rope_type, "hparams.rope_type", arch.ROPE_TYPES)
+  h.rope_theta = want_positive(hp.rope_theta, "hparams.rope_theta")
+  h.norm_eps = want_positive(hp.norm_eps, "hparams.norm_eps")
+  if h.norm_eps >= 1 then bad("hparams.norm_eps", "must be below 1, got %s", tostring(hp.norm_eps)) end
+  h.ffn_act = want_choice(hp.ffn_act, "hparams.ffn_act", arch.FFN_ACTS)
+  h.sub_norms = want_bool(hp.sub_norms, "hparams.sub_norms")
+  h.tied_embeddings = want_bool(hp.tied_embeddings, "hparams.tied_embeddings")
+  for _, k in ipairs({ "rope_type", "ffn_act", "sub_norms" }) do
+    if h[k] ~= A[k] then
+      bad("hparams." .. k, "architecture %s has %s = %s, got %s", a, k, tostring(A[k]), tostring(h[k]))
+    end
+  end
+  if h.n_embd ~= h.n_head * h.head_dim then
+    bad("hparams.head_dim", "n_embd (%d) must equal n_head (%d) x head_dim (%d) = %d for architecture %s", h.n_embd,
+      h.n_head, h.head_dim, h.n_head * h.head_dim, a)
+  end
+  if h.n_head % h.n_head_kv ~= 0 then
+    bad("hparams.n_head_kv", "must divide n_head (%d), got %d", h.n_head, h.n_head_kv)
+  end
+  local seen = {}
+  for i, m in ipairs(s.matrices) do
+    local p = join("matrices", i)
+    if m.tensor == nil then
+      bad(join(p, "tensor"), "is required in a model spec: the GGUF tensor name, e.g. %s", show("blk.%d.attn_q.weight"))
+    end
+    if m.per_layer == nil then m.per_layer = true end
+    local has_d = m.tensor:find("%d", 1, true) ~= nil
+    if m.per_layer and not has_d then
+      bad(join(p, "tensor"), "%s is a per-layer matrix's tensor: the name needs %%d for the layer number", show(m.tensor))
+    end
+    if not m.per_layer and has_d then
+      bad(join(p, "tensor"), "%s has %%d, but the matrix has per_layer = false (one tensor for the model)",
+        show(m.tensor))
+    end
+    local r = arch.role_of(m.tensor)
+    if not r then
+      local known = {}
+      for _, x in ipairs(arch.roles) do known[#known + 1] = arch.tensor_name(x) end
+      bad(join(p, "tensor"), "%s is not a weight matrix of architecture %s (known: %s)", show(m.tensor), a,
+        choices(known))
+    end
+    if seen[r.role] then bad(join(p, "tensor"), "tensor %s is also %s", show(m.tensor), seen[r.role]) end
+    seen[r.role] = p
+    if r.role == "output" and h.tied_embeddings then
+      bad(join(p, "tensor"), "hparams.tied_embeddings is true: the output layer is token_embd, so the spec has no %s",
+        show(m.tensor))
+    end
+    local wm, wk = arch.dims(r, h)
+    if m.M ~= wm or m.K ~= wk then
+      bad(join(p, m.M ~= wm and "M" or "K"), "%s is %d x %d (M x K) under hparams, got %d x %d", show(m.tensor), wm,
+        wk, m.M, m.K)
+    end
+    m.role = r.role
+  end
+  for _, r in ipairs(arch.roles) do
+    if not seen[r.role] and (r.role ~= "output" or not h.tied_embeddings) then
+      bad("matrices", "has no %s matrix (tensor %s)%s", r.role, show(arch.tensor_name(r)),
+        r.role == "output" and " and hparams.tied_embeddings is false" or "")
+    end
+  end
+  s.arch = a
+  s.hparams = h
+end
 
 local function validate(raw, only_isas)
   want_table(raw, "")
   check_keys(raw, "", { model = 1, description = 1, format = 1, layers = 1, matrices = 1, isas = 1,
-                        pack_rows = 1, tiles = 1, gemm_tiles = 1, batches = 1 })
+                        pack_rows = 1, tiles = 1, gemm_tiles = 1, batches = 1, arch = 1, hparams = 1 })
   local s = {}
   s.model = want_name(raw.model, "model", "^[%a][%w%.%-_]*$",
     "a model name (a letter, then letters, digits, . - _)")
@@ -180,23 +321,35 @@ local function validate(raw, only_isas)
   check_prefix(s.cname)
   if raw.format == nil then bad("format", "is required") end
   local fmt_names = sorted_keys(formats.by_name)
-  s.format = want_name(raw.format, "format", "^.*$", "")
-  local fmt = formats.by_name[s.format]
-  if not fmt then bad("format", "unknown format %s (known: %s)", show(s.format), choices(fmt_names)) end
-  s.fmt = fmt
+  local function want_format(v, path)
+    local name = want_name(v, path, "^.*$", "")
+    local f = formats.by_name[name]
+    if not f then bad(path, "unknown format %s (known: %s)", show(name), choices(fmt_names)) end
+    return name, f
+  end
+  s.format, s.fmt = want_format(raw.format, "format")
   s.layers = raw.layers == nil and 1 or want_int(raw.layers, "layers", 1, 100000)
 
-  s.pack_rows = raw.pack_rows == nil and fmt.pack_rows or want_int(raw.pack_rows, "pack_rows", 1, 256)
-
-  -- matrices
+  -- matrices, each in the spec's format or its own
   if raw.matrices == nil then bad("matrices", "is required") end
   want_list(raw.matrices, "matrices")
   s.matrices = {}
+  s.groups, s.group_by_format = {}, {}
+  local function group(name, f)
+    local g = s.group_by_format[name]
+    if not g then
+      g = { format = name, fmt = f, kind = f.kind }
+      s.groups[#s.groups + 1] = g
+      s.group_by_format[name] = g
+    end
+    return g
+  end
+  group(s.format, s.fmt) -- the spec's format first: its API keeps the unprefixed names
   local seen, folded = {}, {}
   for i, m in ipairs(raw.matrices) do
     local p = join("matrices", i)
     want_table(m, p)
-    check_keys(m, p, { name = 1, M = 1, K = 1 })
+    check_keys(m, p, { name = 1, M = 1, K = 1, format = 1, tensor = 1, per_layer = 1 })
     local name = want_name(m.name, join(p, "name"), "^[%a_][%w_]*$", "a C identifier")
     if seen[name] then bad(join(p, "name"), "duplicate matrix name %q", name) end
     local other = folded[name:lower()]
@@ -206,13 +359,42 @@ local function validate(raw, only_isas)
     end
     seen[name] = true
     folded[name:lower()] = { path = join(p, "name"), name = name }
+    local fname, fmt = s.format, s.fmt
+    if m.format ~= nil then fname, fmt = want_format(m.format, join(p, "format")) end
     local rows = want_int(m.M, join(p, "M"), 1, MAX_DIM)
     local k = want_int(m.K, join(p, "K"), 1, fmt.max_k)
     if k % fmt.block ~= 0 then
-      bad(join(p, "K"), "must be a multiple of %d (the %s block), got %d", fmt.block, s.format, k)
+      bad(join(p, "K"), "must be a multiple of %d (the %s block), got %d", fmt.block, fname, k)
     end
-    s.matrices[i] = { name = name, M = rows, K = k }
+    local mat = { name = name, M = rows, K = k, format = fname }
+    if m.tensor ~= nil then
+      mat.tensor = want_name(m.tensor, join(p, "tensor"), "^[%w%._%%-]+$", "a GGUF tensor name (letters, digits, . _ - %d)")
+    end
+    if m.per_layer ~= nil then mat.per_layer = want_bool(m.per_layer, join(p, "per_layer")) end
+    s.matrices[i] = mat
+    group(fname, fmt).used = true
   end
+  if not s.group_by_format[s.format].used then
+    bad("format", "no matrix is in format %s (format is the format of the matrices that name none)", s.format)
+  end
+  validate_model(raw, s)
+
+  -- pack rows: a number (the spec's format) or a table per format
+  local pr = raw.pack_rows
+  if type(pr) == "table" then
+    for _, k in ipairs(sorted_keys(pr)) do
+      local p = join("pack_rows", tostring(k))
+      if not formats.by_name[k] then bad(p, "unknown format %s (known: %s)", show(tostring(k)), choices(fmt_names)) end
+      if not s.group_by_format[k] then bad(p, "pack rows for format %s, which no matrix of the spec uses", k) end
+    end
+  end
+  for _, g in ipairs(s.groups) do
+    local given, p = nil, "pack_rows"
+    if type(pr) == "table" then given, p = pr[g.format], join("pack_rows", g.format)
+    elseif g.format == s.format then given = pr end
+    g.pack_rows = given == nil and g.fmt.pack_rows or want_int(given, p, 1, 256)
+  end
+  s.pack_rows = s.groups[1].pack_rows
 
   -- ISAs: scalar is always generated, so every CPU has a variant.
   local isas = only_isas or raw.isas
@@ -230,19 +412,26 @@ local function validate(raw, only_isas)
   s.isas = {}
   for _, row in ipairs(isa.list) do
     if chosen[row.name] then
-      for op, impls in pairs(fmt.ops) do
-        if not impls[row.name] then bad(isa_path, "format %s has no %s %s kernel", s.format, row.name, op) end
+      for _, g in ipairs(s.groups) do
+        for _, op in ipairs(sorted_keys(g.fmt.ops)) do
+          if not g.fmt.ops[op][row.name] then bad(isa_path, "format %s has no %s %s kernel", g.format, row.name, op) end
+        end
       end
       s.isas[#s.isas + 1] = row
     end
   end
 
-  -- tiles (GEMV) and gemm_tiles: per ISA, over the format's defaults
+  -- tiles (GEMV) and gemm_tiles: per format group and ISA, over the format's defaults
   local targeted = { scalar = true } -- the spec's own list: --isa may narrow it
   for _, name in ipairs(type(raw.isas) == "table" and raw.isas or {}) do targeted[name] = true end
-  s.tiles = validate_tiles(raw.tiles, "tiles", "gemv", { rows = 1, unroll = 1 }, s, fmt, targeted)
-  s.gemm_tiles = validate_tiles(raw.gemm_tiles, "gemm_tiles", "gemm", { rows = 1, tokens = 1, unroll = 1 }, s, fmt,
-    targeted)
+  local gemv_parts = split_tiles(raw.tiles, "tiles", s)
+  local gemm_parts = split_tiles(raw.gemm_tiles, "gemm_tiles", s)
+  for _, g in ipairs(s.groups) do
+    local a, b = gemv_parts[g.format] or { path = "tiles" }, gemm_parts[g.format] or { path = "gemm_tiles" }
+    g.tiles = validate_tiles(a.raw, a.path, "gemv", { rows = 1, unroll = 1 }, s, g, targeted)
+    g.gemm_tiles = validate_tiles(b.raw, b.path, "gemm", { rows = 1, tokens = 1, unroll = 1 }, s, g, targeted)
+  end
+  s.tiles, s.gemm_tiles = s.groups[1].tiles, s.groups[1].gemm_tiles
 
   -- batch sizes to specialize GEMM kernels for (every other N takes the general kernel)
   s.batches = {}

@@ -24,7 +24,8 @@ uint16_t bitgen_f32_to_f16(float f);        /* round to nearest even, as F16C an
 typedef enum {
   BITGEN_KIND_I2S = 0, /* 2-bit codes, per-tensor scale, bitgen_gemv_fn / bitgen_gemm_fn */
   BITGEN_KIND_BLOCK,   /* ggml blocks with an f16 scale each, bitgen_kfn over bitgen_acts.q/d/bsums */
-  BITGEN_KIND_TL       /* table lookup, per-tensor scale, bitgen_kfn over bitgen_acts.lut/act */
+  BITGEN_KIND_TL,      /* table lookup, per-tensor scale, bitgen_kfn over bitgen_acts.lut/act */
+  BITGEN_KIND_FP       /* f16 / bf16 rows, f32 activations, bitgen_kfn over bitgen_acts.x (bitgen_fmt_more.h) */
 } bitgen_kind;
 
 typedef struct {
@@ -55,21 +56,26 @@ const bitgen_format *bitgen_format_by_name(const char *name);
  * to a multiple of 64 bytes. */
 size_t bitgen_blk_packed_size(const bitgen_format *f, size_t M, size_t K, size_t prows);
 size_t bitgen_blk_gguf_size(const bitgen_format *f, size_t M, size_t K); /* M*K/block * gguf_bytes */
-/* Import ggml block bytes (M rows of K/block blocks).  tq2_0 code 3 is
- * rejected (BITGEN_E_VALUE); any other bytes are accepted. */
+/* Import ggml block bytes (M rows of K/block blocks).  tq2_0 code 3 and a
+ * non-finite f16 scale are rejected (BITGEN_E_VALUE); any other bytes are
+ * accepted, a zero scale included (an all-zero block). */
 int bitgen_blk_pack_gguf(const bitgen_format *f, size_t M, size_t K, size_t prows, const uint8_t *src,
                          size_t src_size, void *packed, size_t packed_size);
-/* Export: the ggml block bytes back (byte-identical to what was imported). */
+/* Export: the ggml block bytes back (byte-identical to what was imported);
+ * a non-finite scale in the packed bytes is BITGEN_E_VALUE. */
 int bitgen_blk_export_gguf(const bitgen_format *f, size_t M, size_t K, size_t prows, const void *packed,
                            size_t packed_size, uint8_t *dst, size_t dst_size);
-/* Quantize f32 weights exactly as ggml's reference quantizer for the format. */
+/* Quantize f32 weights exactly as ggml's reference quantizer for the format.
+ * Non-finite weights, and blocks whose scale rounds to f16 Inf (where ggml
+ * would store Inf), are BITGEN_E_VALUE; an all-zero block gets d = 0. */
 int bitgen_blk_pack_f32(const bitgen_format *f, size_t M, size_t K, size_t prows, const float *w, void *packed,
                         size_t packed_size);
-/* Encode integer values (M*K, within [vmin, vmax]) and f16 scale bits
- * (M*K/block) as ggml block bytes. */
+/* Encode integer values (M*K, within [vmin, vmax]) and finite f16 scale bits
+ * (M*K/block) as ggml block bytes; anything else is BITGEN_E_VALUE. */
 int bitgen_blk_encode_gguf(const bitgen_format *f, size_t M, size_t K, const int8_t *w, const uint16_t *d16,
                            uint8_t *dst, size_t dst_size);
-/* Decode: integer values w (M*K) and f32 scales d (M*K/block; may be NULL). */
+/* Decode: integer values w (M*K) and f32 scales d (M*K/block; may be NULL).
+ * tq2_0 code 3 or a non-finite scale is BITGEN_E_VALUE. */
 int bitgen_blk_unpack(const bitgen_format *f, size_t M, size_t K, size_t prows, const void *packed,
                       size_t packed_size, int8_t *w, float *d);
 
@@ -131,6 +137,7 @@ typedef struct {
   const int16_t *bsums;  /* BLOCK: N x K/16 sums of q (must match q) */
   const int16_t *lut;    /* TL: N x bitgen_tl_lut_size(K) tables */
   const bitgen_act *act; /* TL: per-token scale */
+  const float *x;        /* FP: N x K f32 activations */
 } bitgen_acts;
 
 /* Rows tiles [t0, t1) x tokens [n0, n1) (GEMV: n0 = 0, n1 = 1):
@@ -141,4 +148,5 @@ typedef void (*bitgen_kfn)(const uint8_t *w, const bitgen_acts *a, float wscale,
 #ifdef __cplusplus
 }
 #endif
+#include "bitgen_fmt_more.h"
 #endif

@@ -1,7 +1,10 @@
 /* bitgen runtime: the hand-written part of every generated package.
  *
- * Generated packages add a model header (bitgen_<model>.h) on top of this
- * one.  Everything here is model independent: status codes, CPU feature
+ * The package's internal header (bitgen_<model>_internal.h) includes this
+ * one; its public header (bitgen_<model>.h) does not, and shows the public
+ * runtime functions under the package's names.  In a package, bitgen_ns.h
+ * renames every external symbol declared here to bitgen_<model>_rt_*.
+ * Everything here is model independent: status codes, CPU feature
  * detection, aligned allocation, the packed weight layout and its packers,
  * the activation quantizer and a scalar reference written independently of
  * the kernel templates.

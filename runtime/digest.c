@@ -39,7 +39,7 @@ static const bitgen_variant *pick(const bitgen_kernel *k, size_t sel, const char
 typedef struct {
   size_t M, K, nmax, psize;
   float *w, *x, *y, *want, *wd, *ad;
-  int8_t *q, *wt;
+  int8_t *q, *wt, *sc; /* sc: q6_k sub-block scales */
   bitgen_act *act;
   uint8_t *packed;
   int16_t *bsums, *lut;
@@ -49,8 +49,10 @@ typedef struct {
 
 static int make_input(const bitgen_package *pkg, const bitgen_format *f, input *in) {
   const size_t M = in->M, K = in->K, n = in->nmax, nb = f->kind == BITGEN_KIND_BLOCK ? K / f->block : 1;
+  const int q6k = strcmp(f->name, "q6_k") == 0;
   in->psize = f->kind == BITGEN_KIND_BLOCK ? bitgen_blk_packed_size(f, M, K, pkg->prows)
               : f->kind == BITGEN_KIND_TL  ? bitgen_tl_packed_size(M, K, pkg->prows)
+              : f->kind == BITGEN_KIND_FP  ? bitgen_fp_packed_size(f, M, K, pkg->prows)
                                            : bitgen_i2s_packed_size(M, K, pkg->prows);
   in->w = bitgen_alloc(M * K * sizeof(float)), in->x = bitgen_alloc(n * K * sizeof(float));
   in->y = bitgen_alloc(n * M * sizeof(float)), in->want = bitgen_alloc(n * M * sizeof(float));
@@ -60,21 +62,32 @@ static int make_input(const bitgen_package *pkg, const bitgen_format *f, input *
   in->wd = bitgen_alloc(M * nb * sizeof(float)), in->ad = bitgen_alloc(n * nb * sizeof(float));
   in->bsums = bitgen_alloc(n * (K / 16 + 1) * sizeof(int16_t));
   in->lut = f->kind == BITGEN_KIND_TL ? bitgen_alloc(n * bitgen_tl_lut_size(K) * sizeof(int16_t)) : NULL;
+  in->sc = q6k ? bitgen_alloc(M * K / 16) : NULL;
   if (!in->w || !in->x || !in->y || !in->want || !in->q || !in->wt || !in->act || !in->packed || !in->wd ||
-      !in->ad || !in->bsums || (f->kind == BITGEN_KIND_TL && !in->lut))
+      !in->ad || !in->bsums || (f->kind == BITGEN_KIND_TL && !in->lut) || (q6k && !in->sc))
     return BITGEN_E_NOMEM;
   /* weights in [-1.5, 1.5] and activations in [-16, 16): exact floats */
   for (size_t i = 0; i < M * K; i++) in->w[i] = (float)((int)(mix(i) % 13) - 6) * 0.25f;
   for (size_t i = 0; i < n * K; i++) in->x[i] = (float)((int)(mix(i ^ 0x5EED) % 2048) - 1024) / 64.0f;
-  in->acts = (bitgen_acts){in->q, in->ad, in->bsums, in->lut, in->act};
+  in->acts = (bitgen_acts){in->q, in->ad, in->bsums, in->lut, in->act, in->x};
   int rc;
   switch (f->kind) {
   case BITGEN_KIND_BLOCK:
     in->wscale = 1.0f;
     rc = bitgen_blk_pack_f32(f, M, K, pkg->prows, in->w, in->packed, in->psize);
     if (rc == BITGEN_OK) rc = bitgen_quantize_blocks(in->x, n, K, f->block, in->q, in->ad, in->bsums);
+    if (q6k) {
+      if (rc == BITGEN_OK) rc = bitgen_q6k_unpack(M, K, pkg->prows, in->packed, in->psize, in->wt, in->sc, in->wd);
+      if (rc == BITGEN_OK) rc = bitgen_ref_q6k(M, K, in->wt, in->sc, in->wd, in->q, in->ad, n, in->want);
+      return rc;
+    }
     if (rc == BITGEN_OK) rc = bitgen_blk_unpack(f, M, K, pkg->prows, in->packed, in->psize, in->wt, in->wd);
     if (rc == BITGEN_OK) rc = bitgen_ref_blocks(M, K, f->block, in->wt, in->wd, in->q, in->ad, n, in->want);
+    return rc;
+  case BITGEN_KIND_FP: /* the weights are multiples of 0.25: exact in f16 and bf16 */
+    in->wscale = 1.0f;
+    rc = bitgen_fp_pack_f32(f, M, K, pkg->prows, in->w, in->packed, in->psize);
+    if (rc == BITGEN_OK) rc = bitgen_ref_fp(M, K, in->w, in->x, n, in->want);
     return rc;
   case BITGEN_KIND_TL:
     rc = bitgen_tl_pack_f32(M, K, pkg->prows, in->w, in->packed, in->psize, &in->wscale);
@@ -94,7 +107,7 @@ static int make_input(const bitgen_package *pkg, const bitgen_format *f, input *
 static void free_input(input *in) {
   bitgen_free(in->w), bitgen_free(in->x), bitgen_free(in->y), bitgen_free(in->want), bitgen_free(in->q);
   bitgen_free(in->wt), bitgen_free(in->act), bitgen_free(in->packed), bitgen_free(in->wd), bitgen_free(in->ad);
-  bitgen_free(in->bsums), bitgen_free(in->lut);
+  bitgen_free(in->bsums), bitgen_free(in->lut), bitgen_free(in->sc);
 }
 
 static int digest_shape(const bitgen_package *pkg, size_t s, const size_t *selected, const char *only_isa,
@@ -143,6 +156,9 @@ static int digest_shape(const bitgen_package *pkg, size_t s, const size_t *selec
 int bitgen_digest_package(const bitgen_package *pkg, const size_t *selected, const char *only_isa, FILE *out) {
   int failures = 0;
   if (!pkg || !selected) return 1;
-  for (size_t s = 0; s < pkg->nshapes; s++) failures += digest_shape(pkg, s, selected, only_isa, out);
+  /* a package of several formats is verified one view (format) at a time:
+   * the shapes of the other formats belong to the other views */
+  for (size_t s = 0; s < pkg->nshapes; s++)
+    if (strcmp(pkg->kernels[pkg->shapes[s].gemv].format, pkg->format) == 0) failures += digest_shape(pkg, s, selected, only_isa, out);
   return failures;
 }

@@ -122,11 +122,16 @@ static void run_task(void *ctx, size_t i) {
 }
 
 /* The scales a run kernel reads: block formats' activation d (N x K/block),
- * tl's wscale and act[N]. */
+ * tl's wscale and act[N]; other kinds take none here. */
 static int run_scales(const bitgen_kernel *k, const bitgen_acts *a, size_t N, float wscale) {
   const bitgen_format *f = bitgen_format_by_name(k->format);
-  if (f == NULL || f->kind == BITGEN_KIND_I2S) return BITGEN_E_KERNEL;
+  if (f == NULL) return BITGEN_E_KERNEL;
   if (f->kind == BITGEN_KIND_TL) return bitgen_check_ternary_scales(wscale, a->act, N);
+  if (f->kind == BITGEN_KIND_FP) { /* f32 activations: finite (a NaN's bits would differ by ISA) */
+    if (N > SIZE_MAX / k->K) return BITGEN_E_SIZE;
+    return bitgen_check_fp_acts(a->x, N * k->K);
+  }
+  if (f->kind != BITGEN_KIND_BLOCK) return BITGEN_OK;
   if (k->K % f->block != 0 || N > SIZE_MAX / (k->K / f->block)) return BITGEN_E_SIZE;
   return bitgen_check_block_scales(a->d, N * (k->K / f->block));
 }

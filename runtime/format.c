@@ -10,6 +10,9 @@ static const bitgen_format formats[] = {
     {"q4_0", BITGEN_KIND_BLOCK, 32, 16, 18, -8, 7},
     {"q8_0", BITGEN_KIND_BLOCK, 32, 32, 34, -128, 127},
     {"tl", BITGEN_KIND_TL, 1, 0, 0, -1, 1},
+    {"q6_k", BITGEN_KIND_BLOCK, 256, 208, 210, -32, 31}, /* values q; sub-scales apart (bitgen_fmt_more.h) */
+    {"f16", BITGEN_KIND_FP, 16, 0, 32, 0, 0},            /* block: the 16 lanes of the canonical sum */
+    {"bf16", BITGEN_KIND_FP, 16, 0, 32, 0, 0},
 };
 
 const bitgen_format *bitgen_format_by_name(const char *name) {

@@ -201,6 +201,14 @@ static const codec *find_codec(const bitgen_format *f) {
   return NULL;
 }
 
+/* q6_k (runtime/pack_q6k.c) shares the tiled layout but not the codec:
+ * its sub-block scales make it a codec of its own.  The entry points below
+ * forward it there, so callers treat every ggml block format alike. */
+static int is_q6k(const bitgen_format *f) {
+  return f != NULL && f->name != NULL && f->kind == BITGEN_KIND_BLOCK && strcmp(f->name, "q6_k") == 0 &&
+         f->block == 256 && f->qbytes == BITGEN_Q6K_CODE && f->gguf_bytes == 210;
+}
+
 /* ---- geometry ---- */
 
 typedef struct {
@@ -260,11 +268,13 @@ static size_t scale_offset(const geom *g, size_t prows, size_t i, size_t b) {
 
 size_t bitgen_blk_packed_size(const bitgen_format *f, size_t M, size_t K, size_t prows) {
   geom g;
+  if (is_q6k(f)) return bitgen_q6k_packed_size(M, K, prows);
   return geometry(f, M, K, prows, 1, &g) == BITGEN_OK ? g.packed : 0;
 }
 
 size_t bitgen_blk_gguf_size(const bitgen_format *f, size_t M, size_t K) {
   geom g;
+  if (is_q6k(f)) return bitgen_q6k_gguf_size(M, K);
   return geometry(f, M, K, 0, 0, &g) == BITGEN_OK ? g.gguf : 0;
 }
 
@@ -306,6 +316,7 @@ static uint16_t get_f16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8);
 
 int bitgen_blk_pack_gguf(const bitgen_format *f, size_t M, size_t K, size_t prows, const uint8_t *src,
                          size_t src_size, void *packed, size_t packed_size) {
+  if (is_q6k(f)) return bitgen_q6k_pack_gguf(M, K, prows, src, src_size, packed, packed_size);
   geom g;
   int st;
   if (src == NULL || packed == NULL) return BITGEN_E_NULL;
@@ -333,6 +344,7 @@ static int packed_scales_ok(const geom *g, size_t M, size_t prows, const uint8_t
  * before dst is written). */
 int bitgen_blk_export_gguf(const bitgen_format *f, size_t M, size_t K, size_t prows, const void *packed,
                            size_t packed_size, uint8_t *dst, size_t dst_size) {
+  if (is_q6k(f)) return bitgen_q6k_export_gguf(M, K, prows, packed, packed_size, dst, dst_size);
   geom g;
   int st;
   if (packed == NULL || dst == NULL) return BITGEN_E_NULL;
@@ -350,6 +362,7 @@ int bitgen_blk_export_gguf(const bitgen_format *f, size_t M, size_t K, size_t pr
  * anything is written. */
 int bitgen_blk_pack_f32(const bitgen_format *f, size_t M, size_t K, size_t prows, const float *w, void *packed,
                         size_t packed_size) {
+  if (is_q6k(f)) return bitgen_q6k_pack_f32(M, K, prows, w, packed, packed_size);
   geom g;
   int8_t vals[MAX_BLOCK];
   uint8_t blk[MAX_GGUF];
@@ -410,5 +423,30 @@ int bitgen_blk_unpack(const bitgen_format *f, size_t M, size_t K, size_t prows, 
       g.c->decode(in + code_offset(&g, prows, i, b), w + i * K + b * g.block);
       if (d != NULL) d[i * g.nblk + b] = bitgen_f16_to_f32(get_f16(in + scale_offset(&g, prows, i, b)));
     }
+  return BITGEN_OK;
+}
+
+/* One row of dequantized values, (float)w * d as ggml's dequantize_row_*;
+ * q6_k has its own (bitgen_q6k_row).  Checks as bitgen_blk_unpack, for
+ * that row only. */
+int bitgen_blk_row(const bitgen_format *f, size_t M, size_t K, size_t prows, const void *packed, size_t packed_size,
+                   size_t row, float *out) {
+  const uint8_t *in = packed;
+  int8_t vals[MAX_BLOCK];
+  geom g;
+  int st;
+  if (is_q6k(f)) return bitgen_q6k_row(M, K, prows, packed, packed_size, row, out);
+  if (packed == NULL || out == NULL) return BITGEN_E_NULL;
+  if ((st = check_packed(f, M, K, prows, packed, packed_size, &g)) != BITGEN_OK) return st;
+  if (row >= M) return BITGEN_E_SIZE;
+  for (size_t b = 0; b < g.nblk; b++)
+    if (!g.c->valid(in + code_offset(&g, prows, row, b)) ||
+        bitgen_check_f16_scale(get_f16(in + scale_offset(&g, prows, row, b))) != BITGEN_OK)
+      return BITGEN_E_VALUE;
+  for (size_t b = 0; b < g.nblk; b++) {
+    const float d = bitgen_f16_to_f32(get_f16(in + scale_offset(&g, prows, row, b)));
+    g.c->decode(in + code_offset(&g, prows, row, b), vals);
+    for (size_t e = 0; e < g.block; e++) out[b * g.block + e] = (float)vals[e] * d;
+  }
   return BITGEN_OK;
 }

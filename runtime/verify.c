@@ -55,8 +55,37 @@ typedef struct {
   uint8_t *gguf;
   int16_t *bsums;
   int16_t *lut; /* TL: tables */
+  int8_t *sc;   /* q6_k: sub-block scales */
+  float *wf, *xf; /* FP: weights and activations as f32 */
   bitgen_acts acts;
 } trial;
+
+/* FP trials: random finite 16-bit weights over a few binades (worst cases:
+ * large values of alternating sign, so the lanes cancel) and f32
+ * activations; the reference sums in the canonical order. */
+static int prepare_fp(trial *t, int kind, uint64_t *rng) {
+  const bitgen_format *f = t->fmt;
+  const int bf = strcmp(f->name, "bf16") == 0;
+  const size_t M = t->M, K = t->K, n = kind < WORST ? 1 : t->nmax;
+  for (size_t i = 0; i < M * K; i++) {
+    uint16_t h;
+    if (kind < WORST)
+      h = (uint16_t)((bf ? 0x4700 : 0x7800) | ((i + (size_t)kind) & 1 ? 0x8000 : 0) | (next(rng) & 0xff));
+    else
+      h = (uint16_t)((bf ? 0x3c00 + next(rng) % 0x600 : 0x2000 + next(rng) % 0x3000) | ((next(rng) & 1) << 15));
+    t->gguf[2 * i] = (uint8_t)h, t->gguf[2 * i + 1] = (uint8_t)(h >> 8);
+    t->wf[i] = bf ? bitgen_bf16_to_f32(h) : bitgen_f16_to_f32(h);
+  }
+  for (size_t i = 0; i < t->nmax * K; i++)
+    t->xf[i] = kind < WORST ? (kind & 2 ? -1.0f : 1.0f) * (float)(1 + i % 7)
+                            : ((next(rng) & 1) ? -1.0f : 1.0f) * (float)(next(rng) % 100000) / 4096.0f;
+  int rc = bitgen_fp_pack_gguf(f, M, K, t->prows, t->gguf, M * K * 2, t->packed, t->psize);
+  if (rc == BITGEN_OK) rc = bitgen_ref_fp(M, K, t->wf, t->xf, n, t->want);
+  for (size_t j = 1; rc == BITGEN_OK && kind < WORST && j < t->nmax; j++) /* identical tokens */
+    memcpy(t->want + j * M, t->want, M * sizeof(float));
+  for (size_t j = 1; kind < WORST && j < t->nmax; j++) memcpy(t->xf + j * K, t->xf, K * sizeof(float));
+  return rc;
+}
 
 /* Weights, scales, packing and reference of a BLOCK format trial; q is set. */
 static int prepare_block(trial *t, int kind, uint64_t *rng) {
@@ -79,6 +108,13 @@ static int prepare_block(trial *t, int kind, uint64_t *rng) {
     t->bsums[i] = (int16_t)s;
   }
   size_t gsize = bitgen_blk_gguf_size(f, M, K);
+  if (t->sc) { /* q6_k: int8 sub-block scales, extremes in the worst cases */
+    for (size_t i = 0; i < M * K / 16; i++) t->sc[i] = (int8_t)(kind < WORST ? ((kind & 1) ? 127 : -128) : (int)next(rng));
+    int rc = bitgen_q6k_encode_gguf(M, K, t->w, t->sc, t->d16, t->gguf, gsize);
+    if (rc == BITGEN_OK) rc = bitgen_blk_pack_gguf(f, M, K, t->prows, t->gguf, gsize, t->packed, t->psize);
+    if (rc == BITGEN_OK) rc = bitgen_ref_q6k(M, K, t->w, t->sc, t->wd, t->q, t->ad, n, t->want);
+    return rc;
+  }
   int rc = bitgen_blk_encode_gguf(f, M, K, t->w, t->d16, t->gguf, gsize);
   if (rc == BITGEN_OK) rc = bitgen_blk_pack_gguf(f, M, K, t->prows, t->gguf, gsize, t->packed, t->psize);
   if (rc == BITGEN_OK) rc = bitgen_ref_blocks(M, K, f->block, t->w, t->wd, t->q, t->ad, n, t->want);
@@ -97,6 +133,7 @@ static int prepare(trial *t, int kind, uint64_t *rng) {
     for (size_t i = 0; i < t->nmax * K; i++)
       t->q[i] = kind == WORST ? ((next(rng) & 1) ? 127 : -128) : (int8_t)(next(rng) & 0xff);
   }
+  if (t->fmt->kind == BITGEN_KIND_FP) return prepare_fp(t, kind, rng);
   if (t->fmt->kind == BITGEN_KIND_BLOCK) {
     int rc = prepare_block(t, kind, rng);
     for (size_t j = 1; rc == BITGEN_OK && kind < WORST && j < t->nmax; j++) /* identical tokens */
@@ -237,7 +274,9 @@ static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selec
     return 1;
   }
   const int block = t.fmt->kind == BITGEN_KIND_BLOCK, tl = t.fmt->kind == BITGEN_KIND_TL;
-  t.psize = block ? bitgen_blk_packed_size(t.fmt, t.M, t.K, t.prows)
+  const int fp = t.fmt->kind == BITGEN_KIND_FP;
+  t.psize = fp ? bitgen_fp_packed_size(t.fmt, t.M, t.K, t.prows)
+            : block ? bitgen_blk_packed_size(t.fmt, t.M, t.K, t.prows)
             : tl  ? bitgen_tl_packed_size(t.M, t.K, t.prows)
                   : bitgen_i2s_packed_size(t.M, t.K, t.prows);
   t.nmax = quick ? n_quick[sizeof n_quick / sizeof *n_quick - 1] : n_all[sizeof n_all / sizeof *n_all - 1];
@@ -263,12 +302,19 @@ static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selec
     t.bsums = bitgen_alloc(t.nmax * t.K / 16 * sizeof(int16_t));
     t.gguf = bitgen_alloc(bitgen_blk_gguf_size(t.fmt, t.M, t.K));
     extra_ok = t.d16 && t.wd && t.ad && t.bsums && t.gguf;
+    if (strcmp(t.fmt->name, "q6_k") == 0) extra_ok = extra_ok && (t.sc = bitgen_alloc(t.M * t.K / 16)) != NULL;
+    t.wscale = 1.0f;
+  } else if (fp) {
+    t.gguf = bitgen_alloc(t.M * t.K * 2);
+    t.wf = bitgen_alloc(t.M * t.K * sizeof(float));
+    t.xf = bitgen_alloc(t.nmax * t.K * sizeof(float));
+    extra_ok = t.gguf && t.wf && t.xf;
     t.wscale = 1.0f;
   } else if (tl) {
     t.lut = bitgen_alloc(t.nmax * bitgen_tl_lut_size(t.K) * sizeof(int16_t));
     extra_ok = t.lut != NULL;
   }
-  t.acts = (bitgen_acts){t.q, t.ad, t.bsums, t.lut, t.act};
+  t.acts = (bitgen_acts){t.q, t.ad, t.bsums, t.lut, t.act, t.xf};
   int failures = 0;
   if (!t.w || !t.q || !t.act || !t.packed || !t.want || !t.y || !extra_ok) {
     if (out) fprintf(out, "  shape %zux%zu: out of memory\n", t.M, t.K);
@@ -342,7 +388,7 @@ static int verify_shape(const bitgen_package *pkg, size_t s, const size_t *selec
 done:
   bitgen_free(t.w), bitgen_free(t.q), bitgen_free(t.act), bitgen_free(t.packed), bitgen_free(t.want);
   bitgen_free(t.y), bitgen_free(t.d16), bitgen_free(t.wd), bitgen_free(t.ad), bitgen_free(t.bsums);
-  bitgen_free(t.gguf), bitgen_free(t.lut);
+  bitgen_free(t.gguf), bitgen_free(t.lut), bitgen_free(t.sc), bitgen_free(t.wf), bitgen_free(t.xf);
   return failures;
 }
 
@@ -354,7 +400,10 @@ int bitgen_verify_package(const bitgen_package *pkg, const size_t *selected, int
   if (out) fprintf(out, "bitgen-verify: model %s, CPU features: %s%s\n", pkg->model, feats, quick ? " (quick)" : "");
   int failures = 0;
   vstats st = {0};
-  for (size_t s = 0; s < pkg->nshapes; s++) failures += verify_shape(pkg, s, selected, quick, only_isa, out, &st);
+  /* a package of several formats is verified one view (format) at a time:
+   * the shapes of the other formats belong to the other views */
+  for (size_t s = 0; s < pkg->nshapes; s++)
+    if (strcmp(pkg->kernels[pkg->shapes[s].gemv].format, pkg->format) == 0) failures += verify_shape(pkg, s, selected, quick, only_isa, out, &st);
   if (out) {
     fprintf(out, "bitgen-verify: checks per ISA:");
     for (size_t i = 0; i < st.nisa; i++) fprintf(out, " %s %ld%s", st.isa[i], st.checks[i], i + 1 < st.nisa ? "," : "");

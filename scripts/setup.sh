@@ -5,6 +5,7 @@ packages=(
   gcc clang pkg-config python3             # compilers (packages must build with gcc and clang)
   lua5.4 liblua5.4-dev                     # the generator: Lua 5.4 embedded in a C host
   meson ninja-build                        # builds
+  cmake g++ make                           # consumer tests: CMake, C++ and plain-make products
   qemu-user                                # older x86 CPU models; foreign CPU families
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross             # Arm cross builds (scripts/cross/)
   clang-16 gcc-riscv64-linux-gnu libc6-dev-riscv64-cross  # RISC-V: clang 16 for RVV 1.0 intrinsics; gcc's sysroot

@@ -27,5 +27,32 @@ size_t ${P}_matrix_shape(size_t matrix) {
   const bitgen_package *pkg = ${P}_package();
   return matrix < pkg->nmatrices ? pkg->matrices[matrix].shape : (size_t)-1;
 }
+$ if plan.mixed then
 
-${include("api_" .. kind .. ".c")}
+/* Several weight formats: each format's functions take its own shapes only
+ * (another's id is BITGEN_E_KERNEL) and see the package through its view
+ * (its format and pack rows). */
+static const unsigned char shape_group[] = {
+$   for _, sh in ipairs(plan.shapes) do
+  ${sh.group.index}, /* ${sh.enum} */
+$   end
+};
+$   for _, g in ipairs(plan.groups) do
+
+static const bitgen_package *${g.pkgfn}(void) { return ${P}_format_package(${g.index}); }
+
+static int shape_ok${g.S}(size_t shape, size_t M, size_t K) {
+  int rc = shape_ok(shape, M, K);
+  if (rc == BITGEN_OK && shape_group[shape] != ${g.index}) return BITGEN_E_KERNEL;
+  return rc;
+}
+$   end
+$ end
+$ for _, g in ipairs(plan.groups) do
+$   if plan.mixed then
+
+/* ---- format ${g.format}: ${g.F}_* ---- */
+$   end
+
+${include("api_" .. g.kind .. ".c", group_env(g))}
+$ end

@@ -1,64 +1,71 @@
 $ local B = spec.fmt.block
-static const bitgen_format *format(void) { return bitgen_format_by_name("${spec.format}"); }
+static const bitgen_format *format${S}(void) { return bitgen_format_by_name("${spec.format}"); }
 
-size_t ${P}_packed_size(size_t shape) {
-  const bitgen_package *pkg = ${P}_package();
+size_t ${F}_packed_size(size_t shape) {
+  const bitgen_package *pkg = ${pkgfn}();
   if (shape >= pkg->nshapes) return 0;
-  return bitgen_blk_packed_size(format(), pkg->shapes[shape].M, pkg->shapes[shape].K, pkg->prows);
+  return bitgen_blk_packed_size(format${S}(), pkg->shapes[shape].M, pkg->shapes[shape].K, pkg->prows);
 }
 
-size_t ${P}_gguf_size(size_t shape) {
-  const bitgen_package *pkg = ${P}_package();
+size_t ${F}_gguf_size(size_t shape) {
+  const bitgen_package *pkg = ${pkgfn}();
   if (shape >= pkg->nshapes) return 0;
-  return bitgen_blk_gguf_size(format(), pkg->shapes[shape].M, pkg->shapes[shape].K);
+  return bitgen_blk_gguf_size(format${S}(), pkg->shapes[shape].M, pkg->shapes[shape].K);
 }
 
-int ${P}_pack_f32(size_t shape, size_t M, size_t K, const float *w, void *packed, size_t packed_size) {
-  int rc = shape_ok(shape, M, K);
-  return rc ? rc : bitgen_blk_pack_f32(format(), M, K, ${spec.pack_rows}, w, packed, packed_size);
+int ${F}_pack_f32(size_t shape, size_t M, size_t K, const float *w, void *packed, size_t packed_size) {
+  int rc = shape_ok${S}(shape, M, K);
+  return rc ? rc : bitgen_blk_pack_f32(format${S}(), M, K, ${spec.pack_rows}, w, packed, packed_size);
 }
 
-int ${P}_pack_gguf(size_t shape, size_t M, size_t K, const uint8_t *src, size_t src_size, void *packed,
+int ${F}_pack_gguf(size_t shape, size_t M, size_t K, const uint8_t *src, size_t src_size, void *packed,
                    size_t packed_size) {
-  int rc = shape_ok(shape, M, K);
-  return rc ? rc : bitgen_blk_pack_gguf(format(), M, K, ${spec.pack_rows}, src, src_size, packed, packed_size);
+  int rc = shape_ok${S}(shape, M, K);
+  return rc ? rc : bitgen_blk_pack_gguf(format${S}(), M, K, ${spec.pack_rows}, src, src_size, packed, packed_size);
 }
 
-int ${P}_export_gguf(size_t shape, size_t M, size_t K, const void *packed, size_t packed_size, uint8_t *dst,
+int ${F}_export_gguf(size_t shape, size_t M, size_t K, const void *packed, size_t packed_size, uint8_t *dst,
                      size_t dst_size) {
-  int rc = shape_ok(shape, M, K);
-  return rc ? rc : bitgen_blk_export_gguf(format(), M, K, ${spec.pack_rows}, packed, packed_size, dst, dst_size);
+  int rc = shape_ok${S}(shape, M, K);
+  return rc ? rc : bitgen_blk_export_gguf(format${S}(), M, K, ${spec.pack_rows}, packed, packed_size, dst, dst_size);
 }
 
-int ${P}_quantize(const float *x, size_t N, size_t K, int8_t *q, float *d, int16_t *bsums) {
+int ${F}_row(size_t shape, const void *packed, size_t packed_size, size_t row, float *out) {
+  const bitgen_package *pkg = ${pkgfn}();
+  int rc = shape < pkg->nshapes ? shape_ok${S}(shape, pkg->shapes[shape].M, pkg->shapes[shape].K) : BITGEN_E_KERNEL;
+  return rc ? rc : bitgen_blk_row(format${S}(), pkg->shapes[shape].M, pkg->shapes[shape].K, ${spec.pack_rows}, packed,
+                                  packed_size, row, out);
+}
+
+int ${F}_quantize(const float *x, size_t N, size_t K, int8_t *q, float *d, int16_t *bsums) {
   return bitgen_quantize_blocks(x, N, K, ${B}, q, d, bsums);
 }
 
 /* Checks shared by both multiplies, then the kernel for N tokens. */
-static int run(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
+static int run${S}(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
                const int16_t *bsums, size_t K, size_t N, float *y, size_t M, bitgen_pool *pool) {
   int rc = ${P}_init();
   if (rc) return rc;
-  if ((rc = shape_ok(shape, M, K))) return rc;
+  if ((rc = shape_ok${S}(shape, M, K))) return rc;
   if (!packed || !q || !d || !bsums || !y) return BITGEN_E_NULL;
-  if (packed_size != ${P}_packed_size(shape) || N == 0) return BITGEN_E_SIZE;
+  if (packed_size != ${F}_packed_size(shape) || N == 0) return BITGEN_E_SIZE;
   if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
   if (N > SIZE_MAX / (K / ${B})) return BITGEN_E_SIZE;
   /* activation block scales: finite (0 is an all-zero block's) */
   if ((rc = bitgen_check_block_scales(d, N * (K / ${B})))) return rc;
-  const bitgen_package *pkg = ${P}_package();
+  const bitgen_package *pkg = ${pkgfn}();
   const size_t kernel = N == 1 ? pkg->shapes[shape].gemv : gemm_kernel(shape, N);
-  const bitgen_acts acts = {q, d, bsums, NULL, NULL};
+  const bitgen_acts acts = {.q = q, .d = d, .bsums = bsums};
   return bitgen_drive_run(pool, &pkg->kernels[kernel], ${P}_selected(kernel), pkg->prows,
                           K / ${B} * (${spec.fmt.qbytes} + 2), (const uint8_t *)packed, &acts, N, 1.0f, y, M);
 }
 
-int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
+int ${F}_gemv(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
               const int16_t *bsums, size_t K, float *y, size_t M, bitgen_pool *pool) {
-  return run(shape, packed, packed_size, q, d, bsums, K, 1, y, M, pool);
+  return run${S}(shape, packed, packed_size, q, d, bsums, K, 1, y, M, pool);
 }
 
-int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
+int ${F}_gemm(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
               const int16_t *bsums, size_t K, size_t N, float *y, size_t M, bitgen_pool *pool) {
-  return run(shape, packed, packed_size, q, d, bsums, K, N, y, M, pool);
+  return run${S}(shape, packed, packed_size, q, d, bsums, K, N, y, M, pool);
 }

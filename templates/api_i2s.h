@@ -13,17 +13,17 @@ ${include("api_ternary_packers.h")}
  * bitgen_pool_default(), one thread per online core; a pool made with
  * bitgen_pool_create(1, ...) keeps the work on the calling thread.  Results
  * are bit-identical for every thread count. */
-int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
+int ${F}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
               const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
 
 /* N tokens (prefill): q is N x K (row-major, from bitgen_quantize with
  * act[N]), y is N x M (row-major).  Uses the kernel specialized for N if
  * the spec has one, else the general one; pool as for gemv. */
-int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
+int ${F}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q, size_t K,
               size_t N, const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
 
 /* GEMV over kernel row tiles [t0, t1) only (t1 <= the selected GEMV
  * variant's tiles), for callers that split rows across their own threads. */
-int ${P}_gemv_tiles(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q,
+int ${F}_gemv_tiles(size_t shape, const void *packed, size_t packed_size, float wscale, const int8_t *q,
                     size_t K, const bitgen_act *act, float *y, size_t M, size_t t0, size_t t1);
 

@@ -1,5 +1,5 @@
 /* Activations: quantized per token with bitgen_quantize() (q, act), then
- * ${P}_tables() builds each token's lookup tables from q.
+ * ${F}_tables() builds each token's lookup tables from q.
  * Output: y[i] = (float)(sum_k w[i][k] * q[k]) * (wscale / act.scale), the
  * same numbers as the i2s format gives.
  * Scales: wscale finite and nonzero, act[j].scale finite and > 0 and
@@ -9,17 +9,17 @@
 ${include("api_ternary_packers.h")}
 
 /* int16 table entries per token for length K, and the tables of N tokens
- * (q: N x K from bitgen_quantize; lut: N x ${P}_lut_size(K)). */
-size_t ${P}_lut_size(size_t K);
-int ${P}_tables(const int8_t *q, size_t N, size_t K, int16_t *lut);
+ * (q: N x K from bitgen_quantize; lut: N x ${F}_lut_size(K)). */
+size_t ${F}_lut_size(size_t K);
+int ${F}_tables(const int8_t *q, size_t N, size_t K, int16_t *lut);
 
 /* One token (decode): y (M floats) = W (packed, scale wscale) x the token's
  * tables (lut) and act.  Rows are split across pool's threads (the caller
  * takes part); NULL means bitgen_pool_default().  Results are bit-identical
  * for every thread count. */
-int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
+int ${F}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
               const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
 
-/* N tokens (prefill): lut is N x ${P}_lut_size(K), act[N], y is N x M. */
-int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
+/* N tokens (prefill): lut is N x ${F}_lut_size(K), act[N], y is N x M. */
+int ${F}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
               size_t N, const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);

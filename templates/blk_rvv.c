@@ -61,6 +61,26 @@ $     local p = math.tointeger(3 ^ k)
 $     seg(0, 32 * k, 32, trit(p))
 $     seg(32, 160 + 16 * k, 16, trit(p))
 $   end
+$ elseif d.format == "q6_k" then
+          /* sub-block j = 8h + 2f + s: 16 ql bytes (nibble f/2), 16 qh bytes
+           * (bits 2f); its int32 dot times the int8 scale c[192 + j], exact */
+          int32_t q6sum = 0;
+$   for j = 0, 15 do
+$     local h, f, s = j // 8, j % 8 // 2, j % 2
+          {
+            vint32m1_t dj = __riscv_vmv_v_x_i32m1(0, 1);
+            for (size_t o = 0, vl; o < 16; o += vl) {
+              vl = __riscv_vsetvl_e8m1(16 - o);
+              const vuint8m1_t l8 = __riscv_vle8_v_u8m1(c + ${64 * h + 32 * (f % 2) + 16 * s} + o, vl);
+              const vuint8m1_t lo = ${f >= 2 and "__riscv_vsrl_vx_u8m1(l8, 4, vl)" or "__riscv_vand_vx_u8m1(l8, 15, vl)"};
+              const vuint8m1_t hi = __riscv_vand_vx_u8m1(__riscv_vsrl_vx_u8m1(__riscv_vle8_v_u8m1(c + ${128 + 32 * h + 16 * s} + o, vl), ${2 * f}, vl), 3, vl);
+              const vint8m1_t w = ${sub("__riscv_vor_vv_u8m1(lo, __riscv_vsll_vx_u8m1(hi, 4, vl), vl)", 32)};
+              const vint16m2_t pr = __riscv_vwmul_vv_i16m2(w, __riscv_vle8_v_i8m1(qb + ${16 * j} + o, vl), vl);
+              dj = __riscv_vwredsum_vs_i16m2_i32m1(pr, dj, vl);
+            }
+            q6sum += (int32_t)(int8_t)c[${192 + j}] * __riscv_vmv_x_s_i32m1_i32(dj);
+          }
+$   end
 $ elseif d.format == "q4_0" then
 $   seg(0, 0, 16, sub("__riscv_vand_vx_u8m1(w, 15, vl)", 8))
 $   seg(0, 16, 16, sub("__riscv_vsrl_vx_u8m1(w, 4, vl)", 8))
@@ -68,6 +88,9 @@ $ else
 $   seg(0, 0, 32, s8("w"))
 $ end
           int32_t isum = __riscv_vmv_x_s_i32m1_i32(acc);
+$ if d.format == "q6_k" then
+          isum += q6sum;
+$ end
 $ if d.format == "tq1_0" then
           /* qh: digit k of c[48 + p] is element 240 + 4k + p (k < 4) */
           for (int k = 0, pw = 1; k < 4; k++, pw *= 3)

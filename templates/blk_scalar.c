@@ -27,6 +27,13 @@ $ elseif d.format == "tq1_0" then
   }
   for (int n = 0; n < 4; n++)
     for (int p = 0; p < 4; p++) v[240 + 4 * n + p] = (int8_t)((((uint8_t)(c[48 + p] * pow3[n])) * 3 >> 8) - 1);
+$ elseif d.format == "q6_k" then
+  /* element 128h + 32f + l: ql[64h + 32(f&1) + l] nibble f/2, qh[32h + l] bits 2f */
+  for (int e = 0; e < 256; e++) {
+    const int h = e / 128, f = e % 128 / 32, l = e % 32;
+    const int lo = c[64 * h + 32 * (f & 1) + l] >> (4 * (f >> 1)) & 15, hi = c[128 + 32 * h + l] >> (2 * f) & 3;
+    v[e] = (int8_t)((lo | hi << 4) - 32);
+  }
 $ elseif d.format == "q4_0" then
   for (int j = 0; j < 16; j++) {
     v[j] = (int8_t)((c[j] & 15) - 8);
@@ -54,7 +61,16 @@ ${signature(d)} {
           int8_t v[${L.B}];
           decode(codes + b * ${L.QSTEP} + r * ${F.qbytes}, v);
           int32_t isum = 0;
+$ if d.format == "q6_k" then
+          /* sub-block j's int8 scale at code byte 192 + j */
+          for (int j = 0; j < 16; j++) {
+            int32_t dot = 0;
+            for (int k = 16 * j; k < 16 * j + 16; k++) dot += v[k] * qb[k];
+            isum += (int8_t)codes[b * ${L.QSTEP} + r * ${F.qbytes} + 192 + j] * dot;
+          }
+$ else
           for (int k = 0; k < ${L.B}; k++) isum += v[k] * qb[k];
+$ end
           const uint8_t *sp = scales + b * ${L.SSTEP} + 2 * r;
           const float s = bitgen_f16_to_f32((uint16_t)(sp[0] | sp[1] << 8)) * da;
           const float p = (float)isum * s;

@@ -61,6 +61,20 @@ $     local p = math.tointeger(3 ^ k)
 $     seg(0, 32 * k, 32, trit(p))
 $     seg(32, 160 + 16 * k, 16, trit(p))
 $   end
+$ elseif d.format == "q6_k" then
+          /* sub-block j = 8h + 2f + s: 16 ql bytes (nibble f/2), 16 qh bytes
+           * (bits 2f), int8 scale c[192 + j]; acc += scale * dot, exact */
+$   for j = 0, 15 do
+$     local h, f, s = j // 8, j % 8 // 2, j % 2
+          for (uint64_t o = 0; o < 16; o += vb) {
+            const svbool_t pg = svwhilelt_b8_u64(o, 16);
+            const svuint8_t lo = ${f >= 2 and "svlsr_n_u8_x(all, svld1_u8(pg, c + " .. (64 * h + 32 * (f % 2) + 16 * s) .. " + o), 4)" or "svand_n_u8_x(all, svld1_u8(pg, c + " .. (64 * h + 32 * (f % 2) + 16 * s) .. " + o), 15)"};
+            const svuint8_t hi = svand_n_u8_x(all, svlsr_n_u8_x(all, svld1_u8(pg, c + ${128 + 32 * h + 16 * s} + o), ${2 * f}), 3);
+            const svint8_t w = svsub_n_s8_x(all, svreinterpret_s8_u8(svorr_u8_x(all, lo, svlsl_n_u8_x(all, hi, 4))), 32);
+            const svint32_t t = svdot_s32(svdup_n_s32(0), w, svld1_s8(pg, qb + ${16 * j} + o));
+            acc = svmla_n_s32_x(all, acc, t, (int32_t)(int8_t)c[${192 + j}]);
+          }
+$   end
 $ elseif d.format == "q4_0" then
 $   seg(0, 0, 16, "svsub_n_s8_x(all, " .. s8("svand_n_u8_x(all, w, 15)") .. ", 8)")
 $   seg(0, 16, 16, "svsub_n_s8_x(all, " .. s8("svlsr_n_u8_x(all, w, 4)") .. ", 8)")

@@ -46,7 +46,7 @@ $ for _, k in ipairs(plan.kernels) do
 static const bitgen_variant variants_${k.index}[] = { /* ${k.name} */
 $   for _, v in ipairs(k.variants) do
 $     local fns, run = k.op == "gemv" and (v.symbol .. ", NULL") or ("NULL, " .. v.symbol), "NULL"
-$     if kind ~= "i2s" then fns, run = "NULL, NULL", v.symbol end
+$     if v.kind ~= "i2s" then fns, run = "NULL, NULL", v.symbol end
 $     guarded(v, string.format('  {"%s", "%s", FEATURES_%s, %s, %d, %d, %d, %d, %s},', v.name, v.isa, v.isa:upper(), fns, v.rows, v.tokens, v.unroll, v.tiles, run))
 $   end
 };
@@ -78,12 +78,29 @@ $ for _, m in ipairs(plan.matrices) do
 $ end
 };
 
+$ if plan.mixed then
+/* One view of the package per weight format: the same kernels, shapes and
+ * matrices, with the format and pack rows of that format's shapes (the
+ * runtime's verify and digest take the shapes of the view's format). */
+static const bitgen_package views[] = {
+$   for _, g in ipairs(plan.groups) do
+  {"${spec.model}", "${g.format}", ${g.prows}, ${spec.layers},
+   kernels, ${#plan.kernels}, shapes, ${#plan.shapes}, matrices, ${#plan.matrices}},
+$   end
+};
+#define package views[0] /* the spec's format */
+
+const bitgen_package *${P}_package(void) { return &views[0]; }
+
+const bitgen_package *${P}_format_package(size_t i) { return i < ${#plan.groups} ? &views[i] : NULL; }
+$ else
 static const bitgen_package package = {
   "${spec.model}", "${spec.format}", ${spec.pack_rows}, ${spec.layers},
   kernels, ${#plan.kernels}, shapes, ${#plan.shapes}, matrices, ${#plan.matrices},
 };
 
 const bitgen_package *${P}_package(void) { return &package; }
+$ end
 
 /* The package's ISAs: name, CPU family, rank in bitgen's ISA table (a cap
  * allows scalar and the ISAs of its family ranked at or below it). */
@@ -228,8 +245,10 @@ int ${P}_pool_create(size_t nthreads, bitgen_pool **out) { return bitgen_pool_cr
 void ${P}_pool_destroy(bitgen_pool *pool) { bitgen_pool_destroy(pool); }
 size_t ${P}_pool_threads(const bitgen_pool *pool) { return bitgen_pool_threads(pool); }
 bitgen_pool *${P}_pool_default(void) { return bitgen_pool_default(); }
-$ if kind ~= "block" then
-int ${P}_quantize(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act) {
+$ for _, g in ipairs(plan.groups) do
+$   if g.kind == "i2s" or g.kind == "tl" then
+int ${g.F}_quantize(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act) {
   return bitgen_quantize(x, n, K, q, act);
 }
+$   end
 $ end

@@ -4,9 +4,19 @@
  * internals are in ${P}_internal.h), and headers of several packages can be
  * included together.
  *
+$ if plan.mixed then
+ * Weights: several formats, one per matrix (see the matrices below); each
+ * format has its own functions, ${P}_<format>_*, except ${spec.format}'s (${P}_*):
+$   for _, g in ipairs(plan.groups) do
+ *   ${g.format} (${g.fmt.doc}): ${g.F}_*, pack tile ${g.prows} rows;
+$   end
+ * packed once with one of the pack functions of the matrix's format (the
+ * same bytes serve every ISA variant).  Activations and outputs: see below.
+$ else
  * Weights: format ${spec.format} (${spec.fmt.doc}),
  * packed once with one of the pack functions (pack tile ${spec.pack_rows} rows; the same
  * bytes serve every ISA variant).  Activations and outputs: see below.
+$ end
  *
  * Status: the functions returning int return a bitgen_status (0 = BITGEN_OK;
  * ${P}_strerror() names it); size queries return 0 or (size_t)-1 for a bad id.
@@ -51,11 +61,32 @@ $ end
 /* Matrices of one layer, in model order, and the shape of each. */
 enum {
 $ for i, m in ipairs(plan.matrices) do
-  ${P:upper()}_MATRIX_${m.name:upper()} = ${i - 1}, /* ${m.shape.M} x ${m.shape.K} */
+  ${P:upper()}_MATRIX_${m.name:upper()} = ${i - 1}, /* ${m.shape.M} x ${m.shape.K}${plan.mixed and (", " .. m.format) or ""}${m.tensor and (", " .. m.tensor) or ""} */
 $ end
   ${P:upper()}_NUM_MATRICES = ${#plan.matrices},
   ${P:upper()}_NUM_KERNELS = ${#plan.kernels}
 };
+$ if spec.arch then
+$   local h, U = spec.hparams, P:upper()
+$   local function flt(x) local t = string.format("%.9g", x) return t:find("[.e]") and t or (t .. ".0") end
+
+/* The model (a model spec): architecture, hyper-parameters, and the GGUF
+ * tensor of each matrix (%d: the layer number, for per-layer matrices). */
+#define ${U}_ARCH "${spec.arch}"
+#define ${U}_N_LAYER ${spec.layers}
+$   for _, k in ipairs({ "n_embd", "n_head", "n_head_kv", "head_dim", "n_ff", "n_vocab", "n_ctx" }) do
+#define ${U}_${k:upper()} ${h[k]}
+$   end
+#define ${U}_ROPE_TYPE "${h.rope_type}"
+#define ${U}_ROPE_THETA ${flt(h.rope_theta)}
+#define ${U}_NORM_EPS ${flt(h.norm_eps)}
+#define ${U}_FFN_ACT "${h.ffn_act}"
+#define ${U}_SUB_NORMS ${h.sub_norms and 1 or 0}
+#define ${U}_TIED_EMBEDDINGS ${h.tied_embeddings and 1 or 0}
+$   for _, m in ipairs(plan.matrices) do
+#define ${U}_TENSOR_${m.name:upper()} "${m.tensor}" /* ${m.per_layer and "per layer" or "once"} */
+$   end
+$ end
 
 /* Selects the variants (once; thread safe; every other call does it too).
  * Returns BITGEN_E_ISA or BITGEN_E_UNSUPPORTED when BITGEN_ISA or the cap
@@ -120,15 +151,21 @@ bitgen_pool *${P}_pool_default(void);
 size_t ${P}_matrix_shape(size_t matrix);
 /* Rows (M) and columns (K) of a shape; BITGEN_E_KERNEL for a bad id. */
 int ${P}_shape_dims(size_t shape, size_t *M, size_t *K);
-$ if kind ~= "block" then
+$ for _, g in ipairs(plan.groups) do
+$   if plan.mixed then
+
+/* ---- format ${g.format} (${g.fmt.doc}): ${g.F}_* ---- */
+$   end
+$   if g.kind == "i2s" or g.kind == "tl" then
 
 /* Quantizes n tokens of K floats each (x: n x K) to int8 (q: n x K) with
  * one bitgen_act per token: amax = max(1e-5, max|x|), scale = 127 / amax,
  * q = clamp(round_half_even(x * scale), -128, 127), sum = sum of q. */
-int ${P}_quantize(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act);
-$ end
+int ${g.F}_quantize(const float *x, size_t n, size_t K, int8_t *q, bitgen_act *act);
+$   end
 
-${include("api_" .. kind .. ".h")}
+${include("api_" .. g.kind .. ".h", group_env(g))}
+$ end
 
 #ifdef __cplusplus
 }

@@ -75,6 +75,19 @@ int main(int argc, char **argv) {
       wrong = 1;
     }
   }
+$ if plan.mixed then
+  /* one pass per weight format: each checks the kernels of its format */
+  int failed = wrong;
+  for (size_t f = 0; f < ${P:upper()}_NUM_FORMATS; f++) {
+    const bitgen_package *view = ${P}_format_package(f);
+    if (digest)
+      failed |= bitgen_digest_package(view, sel, only, stdout) != 0;
+    else
+      failed |= bitgen_verify_package(view, sel, quick, only, stdout) != 0;
+  }
+  return failed ? 1 : 0;
+$ else
   if (digest) return (bitgen_digest_package(pkg, sel, only, stdout) == 0 && !wrong) ? 0 : 1;
   return (bitgen_verify_package(pkg, sel, quick, only, stdout) == 0 && !wrong) ? 0 : 1;
+$ end
 }

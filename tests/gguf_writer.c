@@ -464,7 +464,7 @@ void gw_add_model(gguf_w *w, const gw_model *m) {
     char n[96];
     unsigned long long L = order[i];
     uint64_t d1[1];
-    int bitnet = strcmp(a, "bitnet-b1.58") == 0;
+    int bitnet = strcmp(a, "bitnet-b1.58") == 0 || strcmp(a, "bitnet") == 0; /* sub-norms */
 #define NAME(x) (snprintf(n, sizeof n, "blk.%llu." x ".weight", L), n)
     d1[0] = m->n_embd;
     gw_tensor_add(w, NAME("attn_norm"), GW_T_F32, 1, d1, seed++, NULL);      /* input_layernorm */

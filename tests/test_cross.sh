@@ -65,7 +65,7 @@ fi
 
 keys=(default odd-a odd-b)
 specs=("$root/specs/bitnet-b1.58-2b-4t.lua" "$root/tests/specs/odd-a.lua" "$root/tests/specs/odd-b.lua")
-for f in tq2_0 tq1_0 q4_0 q8_0 tl; do
+for f in tq2_0 tq1_0 q4_0 q8_0 tl q6_k f16 bf16; do
   keys+=("odd-$f")
   specs+=("$root/tests/specs/odd-$f.lua")
 done

@@ -942,7 +942,7 @@ static void test_drive_scales(void) {
   bitgen_kernel kg = {"i2s_gemm_8x64xn", "gemm", "i2s", 8, 64, 0, &v, 1};
   bitgen_kernel kt = {"tl_gemm_8x64xn", "gemm", "tl", 8, 64, 0, &v, 1};
   bitgen_kernel kb = {"q4_0_gemm_8x64xn", "gemm", "q4_0", 8, 64, 0, &v, 1};
-  bitgen_acts tl_acts = {NULL, NULL, NULL, lut, act}, blk_acts = {q, d, NULL, NULL, NULL};
+  bitgen_acts tl_acts = {.lut = lut, .act = act}, blk_acts = {.q = q, .d = d};
   bitgen_pool *pool = NULL;
   group_begin("drivers: scale checks");
   CHECK_ST(bitgen_pool_create(1, &pool), BITGEN_OK);

@@ -79,6 +79,35 @@ def block_seeds(fmt):
     yield 'short-by-one', bytes([0, 0, 0]) + block(fmt, 0x3c00)[:-1]
 
 
+def q6k_block(d16, codes=None):
+    body = bytes(codes) if codes is not None else bytes(rng.randrange(256) for _ in range(208))
+    return body + f16(d16)
+
+
+def q6k_seeds():
+    yield 'valid-1', bytes([0, 0, 0]) + q6k_block(0x3c00)
+    yield 'valid-3x2-prows2', bytes([2, 1, 1]) + b''.join(q6k_block(rng.randrange(0x7c00)) for _ in range(6))
+    yield 'valid-2x3-prows40-tail', bytes([1, 2, 39]) + b''.join(q6k_block(0x2e66) for _ in range(6)) + b'\x00' * 3
+    # all-zero weights as ggml writes them: codes 32 (q = 0), scales 0, d 0
+    yield 'all-zero-d0', bytes([0, 0, 0]) + q6k_block(0x0000, [0] * 128 + [0xAA] * 64 + [0] * 16)
+    yield 'largest-scale', bytes([1, 0, 0]) + q6k_block(0x7bff) + q6k_block(0xfbff)
+    for name, bits in [('inf', 0x7c00), ('-inf', 0xfc00), ('nan', 0x7e00)]:
+        yield 'scale-' + name, bytes([1, 0, 0]) + q6k_block(0x3c00) + q6k_block(bits)
+    yield 'short-by-one', bytes([0, 0, 0]) + q6k_block(0x3c00)[:-1]
+
+
+def fp_seeds(fmt):
+    one, inf, nan, big = (0x3c00, 0x7c00, 0x7e00, 0x7bff) if fmt == 'f16' else (0x3f80, 0x7f80, 0x7fc0, 0x7f7f)
+    vals = lambda n, pick: b''.join(f16(pick(i)) for i in range(n))
+    yield 'valid-1x16', bytes([0, 0, 0]) + vals(16, lambda i: rng.randrange(0x10000) & ~0x4000)
+    yield 'valid-3x32-prows2', bytes([2, 1, 1]) + vals(96, lambda i: (one + i) ^ (0x8000 if i % 3 else 0))
+    yield 'zeros-subnormals-max', bytes([0, 0, 0]) + vals(16, lambda i: [0, 0x8000, 1, 0x8001, big, big | 0x8000][i % 6])
+    yield 'inf-last', bytes([0, 0, 0]) + vals(15, lambda i: one) + f16(inf)
+    yield 'nan-first', bytes([0, 0, 0]) + f16(nan) + vals(15, lambda i: one)
+    yield '-inf', bytes([0, 0, 0]) + vals(15, lambda i: one) + f16(inf | 0x8000)
+    yield 'short-by-one', bytes([1, 0, 0]) + vals(32, lambda i: one)[:-1]
+
+
 def write(dirname, seeds):
     os.makedirs(dirname, exist_ok=True)
     for name, data in seeds:
@@ -91,6 +120,9 @@ def main():
     write(os.path.join(out, 'ternary'), ternary_seeds())
     for fmt in FORMATS:
         write(os.path.join(out, fmt), block_seeds(fmt))
+    write(os.path.join(out, 'q6_k'), q6k_seeds())
+    for fmt in ['f16', 'bf16']:
+        write(os.path.join(out, fmt), fp_seeds(fmt))
 
 
 if __name__ == '__main__':
