@@ -169,7 +169,7 @@ static int g_run;                  /* its kernels are called through v->run (kin
 #define BENCH_FMT 0
 #define g_run 0
 #define KIND_IS(k) (BITGEN_KIND_##k == 0) /* i2s only */
-enum { BITGEN_KIND_I2S = 0, BITGEN_KIND_BLOCK, BITGEN_KIND_TL };
+enum { BITGEN_KIND_I2S = 0, BITGEN_KIND_BLOCK, BITGEN_KIND_TL, BITGEN_KIND_FP };
 #endif
 
 static int is_gemv(const bitgen_kernel *k) {
@@ -199,6 +199,7 @@ static size_t fmt_packed_size(size_t M, size_t K, size_t prows) {
 #if BENCH_FMT
   if (KIND_IS(BLOCK)) return bitgen_blk_packed_size(g_fmt, M, K, prows);
   if (KIND_IS(TL)) return bitgen_tl_packed_size(M, K, prows);
+  if (KIND_IS(FP)) return bitgen_fp_packed_size(g_fmt, M, K, prows);
 #endif
   return bitgen_i2s_packed_size(M, K, prows);
 }
@@ -209,6 +210,7 @@ static size_t fmt_packed_size(size_t M, size_t K, size_t prows) {
 static size_t fmt_row_bytes(size_t K) {
   if (KIND_IS(BLOCK)) return K / g_fmt->block * (g_fmt->qbytes + 2);
   if (KIND_IS(TL)) return bitgen_tl_words(K) * 2;
+  if (KIND_IS(FP)) return K * 2;
   return K / 4;
 }
 #endif
@@ -252,6 +254,7 @@ typedef struct {
   float *d;         /* n x K/block (block) */
   int16_t *bsums;   /* n x K/16 (block) */
   int16_t *lut;     /* n x bitgen_tl_lut_size(K) (tl) */
+  float *x;         /* n x K f32 activations (f16, bf16: used as they are) */
   bench_tok *tok;   /* n views */
 } tokset;
 
@@ -293,6 +296,7 @@ static void fmt_pack_random(size_t M, size_t K, size_t prows, uint8_t *packed, s
     if (w == NULL) die("out of memory");
     for (size_t i = 0; i < M * K; i++) w[i] = rng_float();
     if (KIND_IS(BLOCK)) check(bitgen_blk_pack_f32(g_fmt, M, K, prows, w, packed, psize), "pack");
+    else if (KIND_IS(FP)) check(bitgen_fp_pack_f32(g_fmt, M, K, prows, w, packed, psize), "pack");
     else check(bitgen_tl_pack_f32(M, K, prows, w, packed, psize, &scale), "pack");
     free(w);
     return;
@@ -318,6 +322,7 @@ static void tokset_alloc(tokset *t, size_t n, size_t K) {
     t->bsums = xalloc(n * (K / 16) * sizeof(int16_t));
   }
   if (KIND_IS(TL)) t->lut = xalloc(n * lsz * sizeof(int16_t));
+  if (KIND_IS(FP)) t->x = xalloc(n * K * sizeof(float));
 #endif
   for (size_t j = 0; j < n; j++) {
     bench_tok *v = &t->tok[j];
@@ -327,6 +332,7 @@ static void tokset_alloc(tokset *t, size_t n, size_t K) {
     if (KIND_IS(BLOCK))
       v->acts = (bitgen_acts){v->q, t->d + j * (K / g_fmt->block), t->bsums + j * (K / 16), NULL, NULL};
     if (KIND_IS(TL)) v->acts = (bitgen_acts){NULL, NULL, NULL, t->lut + j * lsz, v->act};
+    if (KIND_IS(FP)) v->acts = (bitgen_acts){NULL, NULL, NULL, NULL, NULL, t->x + j * K};
 #endif
   }
 }
@@ -338,6 +344,7 @@ static void tokset_free(tokset *t) {
   bitgen_free(t->d);
   bitgen_free(t->bsums);
   bitgen_free(t->lut);
+  bitgen_free(t->x);
 }
 
 static int fmt_prepare(const float *x, tokset *t) {
@@ -347,6 +354,10 @@ static int fmt_prepare(const float *x, tokset *t) {
     int st = bitgen_quantize(x, t->n, t->K, t->q, t->act);
     return st != BITGEN_OK ? st : bitgen_tl_tables(t->q, t->n, t->K, t->lut);
   }
+  if (KIND_IS(FP)) { /* nothing to quantize: the copy stands for the caller's buffer */
+    memcpy(t->x, x, t->n * t->K * sizeof(float));
+    return bitgen_check_fp_acts(t->x, t->n * t->K);
+  }
 #endif
   return bitgen_quantize(x, t->n, t->K, t->q, t->act);
 }
@@ -354,6 +365,7 @@ static int fmt_prepare(const float *x, tokset *t) {
 static const char *fmt_prepare_name(void) {
   if (KIND_IS(BLOCK)) return "bitgen_quantize_blocks";
   if (KIND_IS(TL)) return "bitgen_quantize+bitgen_tl_tables";
+  if (KIND_IS(FP)) return "none (f32 activations; a copy and a finiteness check)";
   return "bitgen_quantize";
 }
 
@@ -361,7 +373,7 @@ static const char *fmt_prepare_name(void) {
  * (i2s, tl) and the tl tables' definition.  The block quantizer has one
  * implementation: it is its own reference, so nothing is compared. */
 static void check_tokens(const float *x, tokset *t, const char *what) {
-  if (KIND_IS(BLOCK)) return;
+  if (KIND_IS(BLOCK) || KIND_IS(FP)) return;
   const size_t n = t->n, K = t->K;
   if (fault_fire(FAULT_QUANT)) t->q[n * K - 1] ^= 1;
   int8_t *q = xalloc(n * K);
@@ -433,8 +445,8 @@ static void make_input(kernel_input *in, const bitgen_kernel *k, size_t prows) {
   check(bench_refmat_unpack(&ref, fmt_kind(), fmt_desc(), M, K, prows, in->packed, in->psize), "unpack (reference)");
   in->want = xalloc(M * sizeof(float));
   in->want_pool = xalloc(POOL_TOKENS * M * sizeof(float));
-  check(bench_refmat_run(&ref, in->hot.q, in->hot.act, in->hot.d, 1, WSCALE, in->want), "reference GEMV");
-  check(bench_refmat_run(&ref, in->pool.q, in->pool.act, in->pool.d, POOL_TOKENS, WSCALE, in->want_pool),
+  check(bench_refmat_run(&ref, in->hot.q, in->hot.act, in->hot.d, in->hot.x, 1, WSCALE, in->want), "reference GEMV");
+  check(bench_refmat_run(&ref, in->pool.q, in->pool.act, in->pool.d, in->pool.x, POOL_TOKENS, WSCALE, in->want_pool),
         "reference GEMV (sweep tokens)");
   bench_refmat_free(&ref);
 }
@@ -967,7 +979,7 @@ static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
     float *want = xalloc(N * M * sizeof(float));
     bench_refmat ref;
     check(bench_refmat_unpack(&ref, fmt_kind(), fmt_desc(), M, K, pkg->prows, packed, psize), "unpack (reference)");
-    check(bench_refmat_run(&ref, ts.q, ts.act, ts.d, N, WSCALE, want), "reference GEMM");
+    check(bench_refmat_run(&ref, ts.q, ts.act, ts.d, ts.x, N, WSCALE, want), "reference GEMM");
     bench_refmat_free(&ref);
     for (size_t i = 0; i < k->nvariants && r->nprefill < (int)(pkg->nshapes * 32) - 1; i++) {
       const bitgen_variant *v = &k->variants[i];
@@ -1097,7 +1109,7 @@ int main(int argc, char **argv) {
   }
   g_run = g_fmt->kind != BITGEN_KIND_I2S;
 #endif
-  r.kind = KIND_IS(BLOCK) ? "block" : KIND_IS(TL) ? "tl" : "i2s";
+  r.kind = KIND_IS(BLOCK) ? "block" : KIND_IS(TL) ? "tl" : KIND_IS(FP) ? "fp" : "i2s";
   r.quant_fn = fmt_prepare_name();
   bench_machine_read(&r.machine);
 

@@ -262,14 +262,17 @@ typedef struct {
   size_t M, K;
   int8_t *w;       /* M x K integer weights, unpacked */
   float *wd;       /* block formats: M x K/block scales */
+  int8_t *sc;      /* q6_k: M x K/16 sub-block scales */
+  float *wf;       /* f16 / bf16: M x K weights as f32 */
 } bench_refmat;
 
 /* Unpacks a packed matrix of the package's format for the reference. */
 int bench_refmat_unpack(bench_refmat *m, int kind, const void *fmt, size_t M, size_t K, size_t prows,
                         const uint8_t *packed, size_t psize);
 /* Reference outputs of N tokens (y: N x M): i2s and tl from q and act
- * (bitgen_ref_gemv), block formats from q and the block scales ad. */
-int bench_refmat_run(const bench_refmat *m, const int8_t *q, const bitgen_act *act, const float *ad, size_t N,
+ * (bitgen_ref_gemv), block formats from q and the block scales ad, f16 /
+ * bf16 from the f32 activations x. */
+int bench_refmat_run(const bench_refmat *m, const int8_t *q, const bitgen_act *act, const float *ad, const float *x, size_t N,
                      float wscale, float *y);
 void bench_refmat_free(bench_refmat *m);
 /* Index of the first element whose bits differ, or -1. */

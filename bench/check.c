@@ -17,6 +17,8 @@
 void bench_refmat_free(bench_refmat *m) {
   free(m->w);
   free(m->wd);
+  free(m->sc);
+  free(m->wf);
   memset(m, 0, sizeof *m);
 }
 
@@ -31,7 +33,17 @@ int bench_refmat_unpack(bench_refmat *m, int kind, const void *fmt, size_t M, si
     const bitgen_format *f = fmt;
     m->wd = malloc(M * (K / f->block) * sizeof(float));
     if (m->wd == NULL) return BITGEN_E_NOMEM;
+    if (strcmp(f->name, "q6_k") == 0) {
+      m->sc = malloc(M * K / 16);
+      if (m->sc == NULL) return BITGEN_E_NOMEM;
+      return bitgen_q6k_unpack(M, K, prows, packed, psize, m->w, m->sc, m->wd);
+    }
     return bitgen_blk_unpack(f, M, K, prows, packed, psize, m->w, m->wd);
+  }
+  if (kind == BITGEN_KIND_FP) {
+    m->wf = malloc(M * K * sizeof(float));
+    if (m->wf == NULL) return BITGEN_E_NOMEM;
+    return bitgen_fp_unpack(fmt, M, K, prows, packed, psize, m->wf);
   }
   if (kind == BITGEN_KIND_TL) return bitgen_tl_unpack(M, K, prows, packed, psize, m->w);
 #endif
@@ -39,15 +51,18 @@ int bench_refmat_unpack(bench_refmat *m, int kind, const void *fmt, size_t M, si
   return bitgen_i2s_unpack(M, K, prows, packed, psize, m->w);
 }
 
-int bench_refmat_run(const bench_refmat *m, const int8_t *q, const bitgen_act *act, const float *ad, size_t N,
+int bench_refmat_run(const bench_refmat *m, const int8_t *q, const bitgen_act *act, const float *ad, const float *x, size_t N,
                      float wscale, float *y) {
 #if defined(BITGEN_FMT_H)
   if (m->kind == BITGEN_KIND_BLOCK) {
     const bitgen_format *f = m->fmt;
+    if (m->sc) return bitgen_ref_q6k(m->M, m->K, m->w, m->sc, m->wd, q, ad, N, y);
     return bitgen_ref_blocks(m->M, m->K, f->block, m->w, m->wd, q, ad, N, y);
   }
+  if (m->kind == BITGEN_KIND_FP) return bitgen_ref_fp(m->M, m->K, m->wf, x, N, y);
 #endif
   (void)ad;
+  (void)x;
   for (size_t j = 0; j < N; j++) { /* one token at a time: y is N x M */
     int st = bitgen_ref_gemv(m->M, m->K, m->w, wscale, q + j * m->K, &act[j], y + j * m->M);
     if (st != BITGEN_OK) return st;

@@ -42,6 +42,18 @@ M.roles = {
 M.by_role = {}
 for _, r in ipairs(M.roles) do M.by_role[r.role] = r end
 
+-- The RMSNorm weight vectors (f32 in GGUF files) of a model, by role: per
+-- layer blk.%d.<role>.weight, else <role>.weight; length n_embd or n_ff;
+-- sub = only in architectures with sub-norms.  The generated loader checks
+-- and loads them (docs/MODEL_RUNTIME.md).
+M.norms = {
+  { role = "attn_norm", per_layer = true, len = "n_embd" },
+  { role = "attn_sub_norm", per_layer = true, len = "n_embd", sub = true },
+  { role = "ffn_norm", per_layer = true, len = "n_embd" },
+  { role = "ffn_sub_norm", per_layer = true, len = "n_ff", sub = true },
+  { role = "output_norm", per_layer = false, len = "n_embd" },
+}
+
 -- The GGUF tensor name (pattern) of a role.
 function M.tensor_name(r)
   return r.per_layer and ("blk.%d." .. r.role .. ".weight") or (r.role .. ".weight")
@@ -60,6 +72,45 @@ function M.dims(r, h)
   local v = { n_embd = h.n_embd, n_ff = h.n_ff, n_vocab = h.n_vocab, q = h.n_head * h.head_dim,
               kv = h.n_head_kv * h.head_dim }
   return v[r.M], v[r.K]
+end
+
+-- What the generated loader checks and loads (templates/api_model.*): the
+-- tensors in arena order (per-layer ones first: a layer's norms, then its
+-- matrices in the spec's order; then output_norm and the other matrices),
+-- and the hyper-parameter keys with the spec's values.
+function M.load_table(plan)
+  local spec = plan.spec
+  local h = spec.hparams
+  local per, glob = {}, {}
+  local function add(e) local list = e.per_layer and per or glob list[#list + 1] = e end
+  local len = { n_embd = h.n_embd, n_ff = h.n_ff }
+  for _, n in ipairs(M.norms) do
+    if not n.sub or h.sub_norms then
+      local name = n.per_layer and ("blk.%d." .. n.role .. ".weight") or (n.role .. ".weight")
+      add({ field = n.role, name = name, per_layer = n.per_layer, M = 1, K = len[n.len], prows = 1 })
+    end
+  end
+  for i, m in ipairs(plan.matrices) do
+    add({ field = m.role, name = m.tensor, per_layer = m.per_layer, format = m.format, M = m.shape.M, K = m.shape.K,
+          prows = m.shape.group.prows, shape = m.shape, matrix = i - 1 })
+  end
+  local list = {}
+  for _, e in ipairs(per) do list[#list + 1] = e end
+  for _, e in ipairs(glob) do list[#list + 1] = e end
+  for i, e in ipairs(list) do e.index = i - 1 end
+  local hp = {
+    { key = "embedding_length", u = h.n_embd, required = true },
+    { key = "block_count", u = spec.layers, required = true },
+    { key = "feed_forward_length", u = h.n_ff, required = true },
+    { key = "attention.head_count", u = h.n_head, required = true },
+    { key = "attention.head_count_kv", u = h.n_head_kv },
+    { key = "attention.key_length", u = h.head_dim },
+    { key = "context_length", u = h.n_ctx, required = true },
+    { key = "vocab_size", u = h.n_vocab },
+    { key = "rope.freq_base", f = h.rope_theta },
+    { key = "attention.layer_norm_rms_epsilon", f = h.norm_eps, required = true },
+  }
+  return { tensors = list, nper = #per, nglob = #glob, hparams = hp }
 end
 
 return M

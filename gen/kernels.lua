@@ -84,8 +84,10 @@ function M.plan(spec)
   for _, sh in ipairs(shapes) do
     for _, b in ipairs(spec.batches) do sh.batched[#sh.batched + 1] = add("gemm", sh, b) end
   end
-  return { spec = spec, prefix = prefix, shapes = shapes, kernels = kernels, matrices = matrices, isas = spec.isas,
-           groups = groups, mixed = mixed }
+  local plan = { spec = spec, prefix = prefix, shapes = shapes, kernels = kernels, matrices = matrices,
+                 isas = spec.isas, groups = groups, mixed = mixed }
+  plan.ops = require("ops").plan(spec, plan) -- decoder ops of a model spec (gen/ops.lua), else nil
+  return plan
 end
 
 return M

@@ -2,7 +2,7 @@
 -- runtime copied into packages.  The top-level meson.build reads this list
 -- (through `lua5.4 gen/bitgen.lua manifest`), so it is written only here.
 return {
-  lua = { "bitgen", "manifest", "isa", "formats", "arch", "srcpos", "sandbox", "spec", "kernels", "template", "pkg", "gguf_spec" },
+  lua = { "bitgen", "manifest", "isa", "formats", "arch", "srcpos", "sandbox", "spec", "kernels", "template", "pkg", "gguf_spec", "ops" },
   templates = {
     "i2s_gemv_scalar.c", "i2s_gemv_ymm.c", "i2s_gemv_zmm.c", "store_rows_ymm.inc",
     "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc", "k_loop.inc", "ymm_dpbusd.inc",
@@ -14,6 +14,8 @@ return {
     "tl_neon.c", "tl_sve.c", "tl_rvv.c",
     "q6_k_zmm.inc", "q6_k_ymm.inc", "q6_k_neon.inc",
     "fp_scalar.c", "fp_ymm.c", "fp_zmm.c", "fp_neon.c", "fp_sve.c", "fp_rvv.c", "api_fp.c", "api_fp.h",
+    "api_model.h", "api_model.c",
+    "ops.c", "ops_vec_scalar.inc", "ops_vec_ymm.inc", "ops_vec_zmm.inc", "model_run.h", "model_run.c",
     "package.h", "api_i2s.h", "api_block.h", "api_tl.h", "api_i2s.c", "api_block.c", "api_tl.c", "api_ternary_packers.c", "api_ternary_packers.h", "dispatch.c", "api.c",
     "verify_main.c", "package_meson.build", "meson_options.txt",
     "package_readme.md", "package_internal.h", "package_cmake.txt", "package_config.cmake.in",
@@ -26,6 +28,9 @@ return {
     "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c", "digest.c",
     "fp16.c", "format.c", "pack_blk.c", "quant_blk.c", "ref_blk.c", "pack_tl.c", "tl_tables.c", "scales.c",
     "bitgen_gguf.h", "gguf.c",
+    "bitgen_tok.h", "tokenizer.c", "tok_unicode.c",
     "bitgen_fmt_more.h", "pack_q6k.c", "pack_fp.c", "rows.c",
+    "bitgen_load.h", "model_load.c",
+    "bitgen_run.h", "sample.c",
   },
 }

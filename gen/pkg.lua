@@ -5,6 +5,8 @@
 local template = require "template"
 local manifest = require "manifest"
 local isa = require "isa"
+local ops_mod = require "ops"
+local arch = require "arch"
 
 local M = {}
 
@@ -47,6 +49,9 @@ function M.isa_rows(plan)
       for _, v in ipairs(k.variants) do
         if v.isa == row.name then files[#files + 1] = v.file end
       end
+    end
+    for _, f in ipairs(plan.ops and plan.ops.files or {}) do -- decoder ops (gen/ops.lua)
+      if f.isa == row.name then files[#files + 1] = f.file end
     end
     rows[#rows + 1] = { name = row.name, families = row.arch == "any" and {} or { row.arch },
                         flags = row.flags, emulate = row.emulate or {}, files = files }
@@ -252,9 +257,11 @@ function M.render(host, plan, spec_name)
     spec = spec, plan = plan, P = P, GUARD = P:upper() .. "_H", version = VERSION, spec_name = spec_name,
     isa_names = table.concat(names, ", "), align = 64, features = feature_expr, list = meson_list,
     runtime_sources = M.runtime_sources(), isa_rows = M.isa_rows(plan), signature = signature,
+    opsig = ops_mod.signature,
     tile_start = tile_start, blk_layout = blk_layout, tl_layout = tl_layout, reduce_rows = reduce_rows, kind = spec.fmt.kind,
     D = "$", -- "${D}{x}" writes a literal ${x} (CMake)
     model_dir = "bitgen/" .. spec.model, -- installed headers: include/bitgen/<model>/
+    model = spec.arch and arch.load_table(plan) or nil, -- the loader's table (model specs)
     names_of_isas = names, spec_hash = fnv1a64(spec.source or ""), types_h = read(host, "runtime/bitgen_types.h"),
     version_parts = { VERSION:match("^(%d+)%.(%d+)%.(%d+)") },
     -- a format's API templates see the spec of its group (format, fmt,
@@ -297,6 +304,9 @@ function M.render(host, plan, spec_name)
   add("verify_main.c", render("verify_main.c"))
   for _, k in ipairs(plan.kernels) do
     for _, v in ipairs(k.variants) do add(v.file, render(v.impl.template, { d = v })) end
+  end
+  for _, f in ipairs(plan.ops and plan.ops.files or {}) do
+    add(f.file, render("ops.c", { fam = f, file = f.file, ops = plan.ops.list, opsig = ops_mod.signature }))
   end
   for _, f in ipairs(manifest.runtime) do add(f, read(host, "runtime/" .. f)) end
   add("meson.build", render("package_meson.build"))

@@ -21,7 +21,11 @@ typedef enum {
   BITGEN_E_ISA = -5,         /* the ISA asked for (BITGEN_ISA, set_max_isa) is not in this package */
   BITGEN_E_UNSUPPORTED = -6, /* BITGEN_ISA names a variant this CPU/OS cannot run */
   BITGEN_E_KERNEL = -7,      /* no such kernel id */
-  BITGEN_E_NOMEM = -8        /* allocation failed */
+  BITGEN_E_NOMEM = -8,       /* allocation failed */
+  BITGEN_E_IO = -9,          /* a file cannot be opened, read or mapped */
+  BITGEN_E_FORMAT = -10,     /* a model file is malformed (not readable GGUF) */
+  BITGEN_E_MISMATCH = -11,   /* a model file is not the package's model (arch, hparam, tensor name/shape/type) */
+  BITGEN_E_FULL = -12        /* the context's KV cache has no room for the tokens */
 } bitgen_status;
 
 /* Activations of one token, i2s and tl formats: q = x * scale, sum = sum of q. */

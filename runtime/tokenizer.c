@@ -880,12 +880,11 @@ int bitgen_tok_encode(bitgen_tok *t, const char *text, size_t len, int add_bos, 
   const uint8_t *starts = parse_special ? t->starts_any : t->starts_user;
   size_t p = 0;
   while (p < len) {
-    size_t q = p, slen = 0;
+    size_t q = t->n_trie > 1 ? p : len, slen = 0;
     int32_t sid = -1;
-    if (t->n_trie > 1)
-      for (; q < len; q++)
-        if ((starts[s[q] >> 3] >> (s[q] & 7) & 1) && (sid = match_special(t, s + q, len - q, parse_special, &slen)) >= 0)
-          break;
+    for (; q < len; q++)
+      if ((starts[s[q] >> 3] >> (s[q] & 7) & 1) && (sid = match_special(t, s + q, len - q, parse_special, &slen)) >= 0)
+        break;
     em.base = s + p;
     if (q > p && pretokenize(s + p, q - p, bpe_piece, &em)) return em.status;
     if (sid < 0) break;

@@ -16,7 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 default_spec=specs/bitnet-b1.58-2b-4t.lua
 format_specs=(specs/bitnet-b1.58-2b-4t-tq2_0.lua specs/bitnet-b1.58-2b-4t-tq1_0.lua
-  specs/bitnet-b1.58-2b-4t-q4_0.lua specs/bitnet-b1.58-2b-4t-q8_0.lua specs/bitnet-b1.58-2b-4t-tl.lua)
+  specs/bitnet-b1.58-2b-4t-q4_0.lua specs/bitnet-b1.58-2b-4t-q8_0.lua specs/bitnet-b1.58-2b-4t-tl.lua
+  specs/bitnet-b1.58-2b-4t-q6_k.lua specs/bitnet-b1.58-2b-4t-f16.lua specs/bitnet-b1.58-2b-4t-bf16.lua)
 
 all=1
 if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then

@@ -56,3 +56,9 @@ $   end
 
 ${include("api_" .. g.kind .. ".c", group_env(g))}
 $ end
+$ if spec.arch then
+
+${include("api_model.c")}
+
+${include("model_run.c")}
+$ end

@@ -52,6 +52,30 @@ $   end
 };
 $ end
 
+$ if plan.ops then
+/* Decoder ops (gen/ops.lua): one variant per ISA family, best first; the
+ * same selection rules as the kernels, with BITGEN_ISA acting as a cap (an
+ * op has one variant per family, not per ISA). */
+$   for _, op in ipairs(plan.ops.list) do
+$     for _, v in ipairs(op.variants) do
+$       guarded(v, opsig(op, v.symbol) .. ";")
+$     end
+$   end
+$   for _, op in ipairs(plan.ops.list) do
+static const ${P}_op_variant op_variants_${op.index}[] = {
+$     for _, v in ipairs(op.variants) do
+$       guarded(v, string.format('  {"%s", "%s", FEATURES_%s, (%s_op_fn)%s},', v.name, v.isa, v.isa:upper(), P, v.symbol))
+$     end
+};
+$   end
+static const ${P}_op_table op_tables[] = {
+$   for _, op in ipairs(plan.ops.list) do
+  {"${op.name}", "${op.kind}", op_variants_${op.index}, sizeof op_variants_${op.index} / sizeof op_variants_${op.index}[0]},
+$   end
+};
+#define NOPS ${#plan.ops.list}
+
+$ end
 static const bitgen_kernel kernels[] = {
 $ for _, k in ipairs(plan.kernels) do
   {"${k.name}", "${k.op}", "${k.format}", ${k.M}, ${k.K}, ${k.N}, variants_${k.index},
@@ -137,16 +161,40 @@ static int allowed(const char *isa, int cap) {
 typedef struct {
   int status;
   size_t selected[${#plan.kernels}];
+$ if plan.ops then
+  size_t ops[NOPS];
+$ end
 } selection;
 static selection slots[NISAS + 1];
 static atomic_int ready[NISAS + 1];
 static atomic_int cap = NISAS;
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 
+$ if plan.ops then
+/* Per op the best variant the CPU runs within the cap c and, if BITGEN_ISA
+ * names one of the package's ISAs, within that one too (the last is scalar). */
+static void select_ops(int c, uint32_t cpu, const char *forced, selection *s) {
+  int f = NISAS;
+  for (int i = 0; forced && i < NISAS; i++)
+    if (strcmp(isas[i].name, forced) == 0) f = i;
+  for (size_t o = 0; o < NOPS; o++) {
+    const ${P}_op_table *t = &op_tables[o];
+    size_t v = 0;
+    while (v + 1 < t->nvariants && !(allowed(t->variants[v].isa, c) && allowed(t->variants[v].isa, f) &&
+           (t->variants[v].features & cpu) == t->variants[v].features))
+      v++;
+    s->ops[o] = v;
+  }
+}
+
+$ end
 static void compute(int c, selection *s) {
   const uint32_t cpu = bitgen_cpu_features();
   const char *forced = bitgen_forced_isa();
   s->status = bitgen_select(&package, cpu, forced, s->selected);
+$ if plan.ops then
+  select_ops(c, cpu, forced, s);
+$ end
   if (c == NISAS) return;
   if (forced && !allowed(forced, c)) {
     s->status = BITGEN_E_ISA; /* BITGEN_ISA above the cap */
@@ -197,6 +245,16 @@ const bitgen_variant *${P}_selected(size_t kernel) {
   return &kernels[kernel].variants[s->selected[kernel]];
 }
 
+$ if plan.ops then
+const ${P}_op_table *${P}_op_table_get(size_t op) { return op < NOPS ? &op_tables[op] : NULL; }
+
+const ${P}_op_variant *${P}_op_selected(size_t op) {
+  const selection *s = current();
+  if (s->status != BITGEN_OK || op >= NOPS) return NULL;
+  return &op_tables[op].variants[s->ops[op]];
+}
+
+$ end
 int ${P}_info(${P}_info_t *out) {
   if (!out) return BITGEN_E_NULL;
   const int c = atomic_load_explicit(&cap, memory_order_acquire);

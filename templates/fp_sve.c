@@ -37,8 +37,9 @@ ${signature(d)} {
   (void)wscale;
   const uint64_t vw = svcntw(); /* f32 lanes per vector, >= 4 */
   const uint64_t nv = vw >= 16 ? 1 : 16 / vw; /* vectors holding the 16 lanes */
-  svbool_t pv[4];
-  for (int v = 0; v < 4; v++) pv[v] = svwhilelt_b32_u64((uint64_t)v * vw, 16);
+$ for v = 0, 3 do
+  const svbool_t pv${v} = svwhilelt_b32_u64(${v} * vw, 16);
+$ end
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${R};
     const uint8_t *wt = w + row0 * ${d.K * 2};
@@ -51,7 +52,7 @@ $ end
       for (size_t k = 0; k < ${d.K}; k += 16) {
 $ for v = 0, 3 do
         if (${v} < nv) {
-          const svbool_t pg = pv[${v}];
+          const svbool_t pg = pv${v};
           const svfloat32_t xv = svld1_f32(pg, x + k + ${v} * vw);
 $   for r = 0, R - 1 do
           s${r}_${v} = svadd_f32_m(pg, s${r}_${v}, svmul_f32_x(pg, load_w(pg, wt + ${r * d.K * 2} + 2 * (k + ${v} * vw)), xv));
@@ -61,7 +62,7 @@ $ end
       }
 $ for r = 0, R - 1 do
 $   for v = 0, 3 do
-      if (${v} < nv) svst1_f32(pv[${v}], lanes[${r}] + ${v} * vw, s${r}_${v});
+      if (${v} < nv) svst1_f32(pv${v}, lanes[${r}] + ${v} * vw, s${r}_${v});
 $   end
 $ end
       for (int r = 0; r < ${R} && row0 + r < ${d.M}; r++) y[n * ldy + row0 + r] = tree(lanes[r]);

@@ -166,6 +166,10 @@ $   end
 
 ${include("api_" .. g.kind .. ".h", group_env(g))}
 $ end
+$ if spec.arch then
+${include("api_model.h")}
+${include("model_run.h")}
+$ end
 
 #ifdef __cplusplus
 }

@@ -26,6 +26,41 @@ $ end
 /* The variant chosen for a kernel (an index into the package's kernels;
  * shape i's GEMV kernel is kernel i), or NULL (bad id or failed init). */
 const bitgen_variant *${P}_selected(size_t kernel);
+$ if plan.ops then
+
+/* Decoder ops (gen/ops.lua, templates/ops.c): per op a table of variants,
+ * one per ISA family, best first (the last is scalar). */
+typedef void (*${P}_op_fn)(void); /* cast to the op kind's type below */
+$   local kinds = {}
+$   for _, op in ipairs(plan.ops.list) do
+$     if not kinds[op.kind] then
+$       kinds[op.kind] = true
+typedef ${opsig(op, "(*" .. P .. "_op_" .. op.kind .. "_fn)")};
+$     end
+$   end
+typedef struct {
+  const char *name; /* e.g. add_norm_2560_tok__avx512 */
+  const char *isa;  /* the package ISA whose flags compiled it */
+  uint32_t features;
+  ${P}_op_fn fn;
+} ${P}_op_variant;
+typedef struct {
+  const char *name; /* e.g. add_norm_2560_tok */
+  const char *kind; /* normq, rope, f16store, attn */
+  const ${P}_op_variant *variants;
+  size_t nvariants;
+} ${P}_op_table;
+enum {
+$   for _, op in ipairs(plan.ops.list) do
+  ${P:upper()}_OP_${op.name:upper()} = ${op.index},
+$   end
+  ${P:upper()}_NUM_OPS = ${#plan.ops.list}
+};
+/* The table of an op (NULL past the end), and its selected variant (NULL
+ * if init failed). */
+const ${P}_op_table *${P}_op_table_get(size_t op);
+const ${P}_op_variant *${P}_op_selected(size_t op);
+$ end
 
 #ifdef __cplusplus
 }

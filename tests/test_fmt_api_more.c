@@ -109,7 +109,6 @@ static void check_errors(shape *t) {
   CHECK(PKG(pack_f32)(s, M + 1, K, t->w, scratch, size) == BITGEN_E_SIZE, "pack M");
   CHECK(PKG(pack_gguf)(s, M, K, t->gguf, t->gsize - 1, scratch, size) == BITGEN_E_SIZE, "gguf size");
   CHECK(PKG(export_gguf)(s, M, K, t->packed, size, NULL, t->gsize) == BITGEN_E_NULL, "export dst");
-  CHECK(PKG(gemm)(s, t->packed, size, NULL, 0, 0, 0, 0, y, M, NULL) != BITGEN_OK, "N = 0 / NULL");
   for (size_t i = 0; i < 3; i++) { /* a non-finite f32 weight */
     const float keep = t->w[M * K - 1];
     t->w[M * K - 1] = bad[i];

@@ -143,7 +143,7 @@ static void vb_merge_ids(vb *v, int32_t a, int32_t b) {
 }
 /* merge "L R" given as raw bytes */
 static void vb_merge_raw(vb *v, const char *l, const char *r) {
-  char ml[64], mr[64];
+  char *ml = xmalloc(2 * strlen(l)), *mr = xmalloc(2 * strlen(r));
   size_t nl = map_bytes((const uint8_t *)l, strlen(l), ml), nr = map_bytes((const uint8_t *)r, strlen(r), mr);
   int32_t a = vb_find(v, ml, nl), b = vb_find(v, mr, nr);
   if (a < 0 || b < 0) {
@@ -151,6 +151,7 @@ static void vb_merge_raw(vb *v, const char *l, const char *r) {
     exit(2);
   }
   vb_merge_ids(v, a, b);
+  free(ml), free(mr);
 }
 static void vb_init(vb *v) {
   memset(v, 0, sizeof *v);
@@ -208,9 +209,7 @@ static size_t ref_decode(const uint8_t *s, size_t n, rchar *out) {
     uint8_t b = s[i];
     size_t need = b < 0x80 ? 0 : (b >> 5) == 6 ? 1 : (b >> 4) == 14 ? 2 : (b >> 3) == 30 ? 3 : 99;
     uint32_t cp = need == 0 ? b : need == 1 ? b & 0x1Fu : need == 2 ? b & 0xFu : b & 7u;
-    int ok = need != 99 && i + need < n + (need ? 0 : 1) && i + need <= n - 1 + 1;
-    ok = need != 99 && i + need < n + 0 + (need == 0);
-    if (need != 99 && need > 0) ok = i + need < n || i + need == n - 0 ? i + need <= n - 1 : 0;
+    int ok = need != 99 && i + need < n; /* the continuation bytes are s[i+1 .. i+need] */
     for (size_t k = 1; ok && k <= need; k++) {
       if ((s[i + k] & 0xC0) != 0x80) ok = 0;
       else cp = cp << 6 | (s[i + k] & 0x3Fu);
@@ -461,7 +460,8 @@ static size_t random_text(uint8_t *buf, size_t cap, int with_specials) {
     const char *a;
     char one[2] = {0, 0};
     if (rnd_below(10) == 0) {
-      one[0] = (char)(1 + rnd_below(255));
+      do one[0] = (char)(1 + rnd_below(255));
+      while (!with_specials && one[0] == '<'); /* no normal token may contain '<': specials start with it */
       a = one;
     } else {
       do a = atoms[rnd_below(N_ATOMS)];
@@ -572,8 +572,8 @@ static void vocab_random(vb *v, int ignore_merges) {
   free(sym), free(wend), free(corpus), free(pc.start), free(pc.end);
   /* random merges of existing normal tokens (rank order unrelated to frequency) */
   for (int k = 0; k < 40; k++) {
-    int32_t a = (int32_t)(256 + rnd_below(v->n - 256 + 1) - 1), b = (int32_t)rnd_below(v->n);
-    if (a < 0 || v->type[a] != BITGEN_TOK_NORMAL || v->type[b] != BITGEN_TOK_NORMAL) continue;
+    int32_t a = (int32_t)rnd_below(v->n), b = (int32_t)rnd_below(v->n);
+    if (v->type[a] != BITGEN_TOK_NORMAL || v->type[b] != BITGEN_TOK_NORMAL) continue;
     if (v->len[a] + v->len[b] > 40) continue;
     int dup = 0;
     for (size_t i = 0; i < v->nm; i++) {
@@ -731,7 +731,7 @@ static void test_splits(void) {
   SPLIT("caf\xc3\xa9 ok", "caf\xc3\xa9", " ok");                /* precomposed: a letter */
   SPLIT("\xd9\xa3\xd9\xa4\xd9\xa5\xd9\xa6", "\xd9\xa3\xd9\xa4\xd9\xa5", "\xd9\xa6"); /* Arabic-Indic digits */
   SPLIT("  \xc2\xa0x", "  ", "\xc2\xa0x");                      /* NBSP is white space */
-  SPLIT("a\xe3\x80\x80\xe3\x80\x80b", "a", "\xe3\x80\x80", "\xe3\x80\x80" "b");
+  SPLIT("a\xe3\x80\x80\xe3\x80\x80" "b", "a", "\xe3\x80\x80", "\xe3\x80\x80" "b");
   SPLIT("ab\xff" "cd", "ab", "\xff" "cd");                      /* invalid byte: one other character */
   SPLIT("\xc0\xaf!", "\xc0\xaf!");                              /* overlong: two invalid bytes */
   SPLIT("a\x85\x85", "a", "\x85\x85");
@@ -756,7 +756,7 @@ static void expect_ids(bitgen_tok *t, const char *text, int bos, int ps, const i
 }
 #define IDS(t, text, bos, ps, ...)                                    \
   do {                                                                \
-    static const int32_t w_[] = {__VA_ARGS__};                        \
+    const int32_t w_[] = {__VA_ARGS__};                               \
     expect_ids(t, text, bos, ps, w_, sizeof w_ / sizeof w_[0], __LINE__); \
   } while (0)
 
@@ -772,7 +772,7 @@ static void test_bpe_by_hand(void) {
   IDS(t, "hello world", 1, 0, (int32_t)v.bos, 259, 264);
   IDS(t, "aaa", 0, 0, 266, 'a');   /* equal ranks: leftmost first */
   IDS(t, "aaaa", 0, 0, 266, 266);
-  IDS(t, "abc", 0, 0, 268, 'c');   /* "a b" ranks before "b c" */
+  IDS(t, "abc", 0, 0, 'a', 267);   /* "b c" (rank 11) before "a b" (rank 12) */
   IDS(t, "caf\xc3\xa9", 0, 0, 'c', 'a', 'f', 265);
   IDS(t, "xyz", 0, 0, 'x', 'y', 'z'); /* ignore_merges off: no merge makes it */
   IDS(t, "a<|eot|>b", 0, 1, 'a', (int32_t)v.eot, 'b');
@@ -794,7 +794,7 @@ static void test_bpe_by_hand(void) {
   char buf[64];
   CHECK(bitgen_tok_piece(t, 264, 0, buf, sizeof buf, &n) == 0 && n == 6 && !memcmp(buf, " world", 6), "piece ' world'");
   CHECK(bitgen_tok_piece(t, 265, 0, buf, sizeof buf, &n) == 0 && n == 2 && !memcmp(buf, "\xc3\xa9", 2), "piece e-acute");
-  CHECK(bitgen_tok_piece(t, '\n' == 10 ? 10 : 10, 0, buf, sizeof buf, &n) == 0 && n == 1 && buf[0] == '\n', "piece LF");
+  CHECK(bitgen_tok_piece(t, 10, 0, buf, sizeof buf, &n) == 0 && n == 1 && buf[0] == '\n', "piece LF");
   CHECK(bitgen_tok_piece(t, (int32_t)v.eot, 0, buf, sizeof buf, &n) == 0 && n == 0, "control: nothing by default");
   CHECK(bitgen_tok_piece(t, (int32_t)v.eot, 1, buf, sizeof buf, &n) == 0 && n == 7 && !memcmp(buf, "<|eot|>", 7),
         "control rendered");
@@ -824,6 +824,12 @@ static void test_bpe_by_hand(void) {
   int32_t ids[16];
   CHECK(bitgen_tok_encode(t, "aaaaaaaa", 8, 0, 0, ids, 16, &n) == 0 && n == 4, "piece of exactly max_piece");
   bitgen_tok_free(t);
+  /* a pair listed twice keeps its first rank (as llama.cpp): "b c" stays before "a b" */
+  vb_add_merge_n(&v, "b", 1, "c", 1);
+  t = vb_create(&v, 0);
+  IDS(t, "abc", 0, 0, 'a', 267);
+  bitgen_tok_free(t);
+  free(v.merge[--v.nm]);
   /* no BOS token */
   v.bos = -1;
   t = vb_create(&v, 0);
@@ -840,23 +846,24 @@ static void test_long(void) {
   vb_init(&v);
   vb_bytes(&v, 0);
   vb_merge_raw(&v, "a", "a");
-  char a[70000];
-  for (int k = 1; k < 15; k++) { /* merges a^(2^k) = a^(2^(k-1)) a^(2^(k-1)) */
+  static char a[70000];
+  for (int k = 2; k < 15; k++) { /* merges a^(2^k) = a^(2^(k-1)) a^(2^(k-1)) */
     size_t h = (size_t)1 << (k - 1);
-    memset(a, 'a', 2 * h);
-    if (k > 1) vb_merge_raw(&v, (a[h] = 0, a), a);
+    memset(a, 'a', h);
+    a[h] = 0;
+    vb_merge_raw(&v, a, a);
   }
   bitgen_tok *t = vb_create(&v, 0);
-  /* 3 * 2^14 + 5 letters: three tokens of 2^14, then aa aa a */
+  /* 3 * 2^14 + 5 letters, merged rank by rank (leftmost first): three
+   * tokens of 2^14 letters, then the a^4 and the a left over */
   size_t L = 3 * 16384 + 5;
   char *s = xmalloc(L);
   memset(s, 'a', L);
   int32_t out[16];
   size_t n;
   int st = bitgen_tok_encode(t, s, L, 0, 0, out, 16, &n);
-  int32_t top = vb_find(&v, s, 16384);
-  CHECK(st == 0 && n == 6 && out[0] == top && out[1] == top && out[2] == top && out[3] == 256 && out[4] == 256 &&
-            out[5] == 'a',
+  int32_t top = vb_find(&v, s, 16384), a4 = vb_find(&v, s, 4);
+  CHECK(st == 0 && n == 5 && out[0] == top && out[1] == top && out[2] == top && out[3] == a4 && out[4] == 'a',
         "49157 letters: status %d, %zu tokens", st, n);
   free(s);
   /* a megabyte of mixed text round-trips and matches piecewise encoding */
@@ -939,7 +946,7 @@ static void test_bad_vocab(void) {
   vocab_small(&v);
   size_t n0 = v.n, m0 = v.nm;
   vb_add_bytes(&v, "hello"); /* duplicate of the merged token */
-  expect_bad(&v, BITGEN_TOK_E_VOCAB, "tokens[270]", __LINE__);
+  expect_bad(&v, BITGEN_TOK_E_VOCAB, "tokens[277]", __LINE__);
   expect_bad(&v, BITGEN_TOK_E_VOCAB, "duplicate of token 259", __LINE__);
   free(v.tok[--v.n]);
   vb_add_merge_n(&v, "q", 1, "zz", 2);
@@ -982,6 +989,7 @@ typedef struct {
   const char *model, *pre; /* NULL: absent */
   int tokens_absent, merges_as_i32, types_as_u32, types_short, bos_as_str, add_bos_as_u32;
   int64_t bos;
+  int add_bos_absent;
 } gguf_opts;
 
 static void write_gguf(const vb *v, const gguf_opts *o, uint8_t **p, size_t *n) {
@@ -1012,7 +1020,7 @@ static void write_gguf(const vb *v, const gguf_opts *o, uint8_t **p, size_t *n) 
   if (v->eos >= 0) gw_kv_u32(&w, "tokenizer.ggml.eos_token_id", (uint32_t)v->eos);
   if (v->eot >= 0) gw_kv_u32(&w, "tokenizer.ggml.eot_token_id", (uint32_t)v->eot);
   if (o->add_bos_as_u32) gw_kv_u32(&w, "tokenizer.ggml.add_bos_token", 1);
-  else gw_kv_bool(&w, "tokenizer.ggml.add_bos_token", 0);
+  else if (!o->add_bos_absent) gw_kv_bool(&w, "tokenizer.ggml.add_bos_token", 0);
   if (gw_write_mem(&w, p, n)) {
     fprintf(stderr, "gguf writer failed\n");
     exit(2);
@@ -1042,7 +1050,7 @@ static void test_gguf(int rounds) {
   group_begin("gguf");
   vb v;
   vocab_random(&v, 1);
-  gguf_opts ok = {"gpt2", "llama-bpe", 0, 0, 0, 0, 0, 0, v.bos};
+  gguf_opts ok = {"gpt2", "llama-bpe", 0, 0, 0, 0, 0, 0, v.bos, 0};
   bitgen_tok *tg, *ta;
   bitgen_tok_error err;
   int st = open_tok(&v, &ok, &tg, &err);
@@ -1066,23 +1074,31 @@ static void test_gguf(int rounds) {
     bitgen_tok_free(ta);
     bitgen_tok_free(tg);
   }
-  /* add_bos defaults to 1 (llama.cpp's llama-3) when the key is absent: checked through a file without it */
+  /* add_bos defaults to 1 (llama.cpp's llama-3 pre-tokenizer) without the key; other llama-3 names load */
+  {
+    gguf_opts o = ok;
+    o.add_bos_absent = 1;
+    o.pre = "llama3";
+    st = open_tok(&v, &o, &tg, &err);
+    CHECK(st == 0 && bitgen_tok_add_bos(tg) == 1, "add_bos default: %d %s", st, err.message);
+    if (!st) bitgen_tok_free(tg);
+  }
   static const struct {
     gguf_opts o;
     int status;
     const char *needle;
   } bad[] = {
-      {{"llama", "llama-bpe", 0, 0, 0, 0, 0, 0, -1}, BITGEN_TOK_E_UNSUPPORTED, "tokenizer.ggml.model is 'llama'"},
-      {{NULL, "llama-bpe", 0, 0, 0, 0, 0, 0, -1}, BITGEN_TOK_E_MISSING, "tokenizer.ggml.model: missing"},
-      {{"gpt2", "qwen2", 0, 0, 0, 0, 0, 0, -1}, BITGEN_TOK_E_UNSUPPORTED, "tokenizer.ggml.pre is 'qwen2'"},
-      {{"gpt2", NULL, 0, 0, 0, 0, 0, 0, -1}, BITGEN_TOK_E_UNSUPPORTED, "tokenizer.ggml.pre: missing"},
-      {{"gpt2", "llama-bpe", 1, 0, 0, 0, 0, 0, -1}, BITGEN_TOK_E_MISSING, "tokenizer.ggml.tokens: missing"},
-      {{"gpt2", "llama-bpe", 0, 1, 0, 0, 0, 0, -1}, BITGEN_TOK_E_TYPE, "tokenizer.ggml.merges: array of i32, want an array of str"},
-      {{"gpt2", "llama-bpe", 0, 0, 1, 0, 0, 0, -1}, BITGEN_TOK_E_TYPE, "tokenizer.ggml.token_type: array of u32"},
-      {{"gpt2", "llama-bpe", 0, 0, 0, 1, 0, 0, -1}, BITGEN_TOK_E_VOCAB, "tokenizer.ggml.token_type: "},
-      {{"gpt2", "llama-bpe", 0, 0, 0, 0, 1, 0, -1}, BITGEN_TOK_E_TYPE, "tokenizer.ggml.bos_token_id: str"},
-      {{"gpt2", "llama-bpe", 0, 0, 0, 0, 0, 1, -1}, BITGEN_TOK_E_TYPE, "tokenizer.ggml.add_bos_token: u32, want a bool"},
-      {{"gpt2", "llama-bpe", 0, 0, 0, 0, 0, 0, 1000000}, BITGEN_TOK_E_VOCAB, "tokenizer.ggml.bos_token_id = 1000000"},
+      {{"llama", "llama-bpe", 0, 0, 0, 0, 0, 0, -1, 0}, BITGEN_TOK_E_UNSUPPORTED, "tokenizer.ggml.model is 'llama'"},
+      {{NULL, "llama-bpe", 0, 0, 0, 0, 0, 0, -1, 0}, BITGEN_TOK_E_MISSING, "tokenizer.ggml.model: missing"},
+      {{"gpt2", "qwen2", 0, 0, 0, 0, 0, 0, -1, 0}, BITGEN_TOK_E_UNSUPPORTED, "tokenizer.ggml.pre is 'qwen2'"},
+      {{"gpt2", NULL, 0, 0, 0, 0, 0, 0, -1, 0}, BITGEN_TOK_E_UNSUPPORTED, "tokenizer.ggml.pre: missing"},
+      {{"gpt2", "llama-bpe", 1, 0, 0, 0, 0, 0, -1, 0}, BITGEN_TOK_E_MISSING, "tokenizer.ggml.tokens: missing"},
+      {{"gpt2", "llama-bpe", 0, 1, 0, 0, 0, 0, -1, 0}, BITGEN_TOK_E_TYPE, "tokenizer.ggml.merges: array of i32, want an array of str"},
+      {{"gpt2", "llama-bpe", 0, 0, 1, 0, 0, 0, -1, 0}, BITGEN_TOK_E_TYPE, "tokenizer.ggml.token_type: array of u32"},
+      {{"gpt2", "llama-bpe", 0, 0, 0, 1, 0, 0, -1, 0}, BITGEN_TOK_E_VOCAB, "tokenizer.ggml.token_type: "},
+      {{"gpt2", "llama-bpe", 0, 0, 0, 0, 1, 0, -1, 0}, BITGEN_TOK_E_TYPE, "tokenizer.ggml.bos_token_id: str"},
+      {{"gpt2", "llama-bpe", 0, 0, 0, 0, 0, 1, -1, 0}, BITGEN_TOK_E_TYPE, "tokenizer.ggml.add_bos_token: u32, want a bool"},
+      {{"gpt2", "llama-bpe", 0, 0, 0, 0, 0, 0, 1000000, 0}, BITGEN_TOK_E_VOCAB, "tokenizer.ggml.bos_token_id = 1000000"},
   };
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     bitgen_tok *t;
@@ -1092,22 +1108,42 @@ static void test_gguf(int rounds) {
           bad[i].status, err.message, bad[i].needle);
   }
   /* a duplicate token in the file */
-  vb_add(&v, v.tok[300], v.len[300], BITGEN_TOK_NORMAL);
+  vb_add(&v, v.tok[100], v.len[100], BITGEN_TOK_NORMAL);
   {
     bitgen_tok *t;
     st = open_tok(&v, &ok, &t, &err);
-    CHECK(st == BITGEN_TOK_E_VOCAB && strstr(err.message, "tokenizer.ggml.tokens[") && strstr(err.message, "duplicate of token 300"),
+    CHECK(st == BITGEN_TOK_E_VOCAB && strstr(err.message, "tokenizer.ggml.tokens[") && strstr(err.message, "duplicate of token 100"),
           "duplicate token: %d '%s'", st, err.message);
   }
   vb_free(&v);
   group_end();
 }
 
+/* The fuzz target's GGUF seed (tests/fuzz/tok/corpus): mode byte 1, then
+ * a file with the small vocabulary. */
+static int write_seed(const char *path) {
+  vb v;
+  vocab_small(&v);
+  gguf_opts o = {"gpt2", "llama-bpe", 0, 0, 0, 0, 0, 0, v.bos, 0};
+  uint8_t *p;
+  size_t n;
+  write_gguf(&v, &o, &p, &n);
+  FILE *f = fopen(path, "wb");
+  int ok = f && fputc(1, f) != EOF && fwrite(p, 1, n, f) == n;
+  if (f && fclose(f)) ok = 0;
+  free(p);
+  vb_free(&v);
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
   int rounds = 1500;
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--quick")) rounds = 300;
+  (void)report_paths; /* check.h's, for the quantizer tests */
   map_init();
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--quick")) rounds = 300;
+    else if (!strcmp(argv[i], "--write-seed") && i + 1 < argc) return write_seed(argv[i + 1]);
+  }
   test_classes();
   test_splits();
   test_bpe_by_hand();

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # A libFuzzer target, built and run for a bounded time.
-# usage: run.sh NAME SECONDS CORPUS_DIR WORK_DIR -- CLANG_ARGS...
+# usage: run.sh NAME SECONDS CORPUS_DIRS WORK_DIR -- CLANG_ARGS...
 # Builds NAME with clang (-fsanitize=fuzzer,address,undefined) from
-# CLANG_ARGS, replays every file of the committed CORPUS_DIR (seeds and past
-# crashes: regression tests), then fuzzes for SECONDS more from a scratch copy
-# of it.  Exit 77 (skip) when clang or its libFuzzer runtime is missing.
+# CLANG_ARGS, replays every file of the committed CORPUS_DIRS (':'-separated:
+# seeds, such as the project's own spec files, and past crashes: regression
+# tests), then fuzzes for SECONDS more from a scratch copy of them.  Exit 77
+# (skip) when clang or its libFuzzer runtime is missing.
 set -uo pipefail
 name=$1 seconds=$2 corpus=$3 work=$4
 shift 4
@@ -26,14 +27,15 @@ exe="$work/$name"
   echo "FAIL: cannot build $name"; exit 1; }
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 # 1. replay the committed corpus: every seed and every past crash must pass
-n=$(find "$corpus" -type f | wc -l)
+IFS=':' read -r -a dirs <<<"$corpus"
+n=$(find "${dirs[@]}" -maxdepth 1 -type f | wc -l)
 if [ "$n" -gt 0 ]; then
-  "$exe" -runs=0 -artifact_prefix="$work/" "$corpus" >"$work/replay.log" 2>&1 || { cat "$work/replay.log"; echo "FAIL: $name on its committed corpus"; exit 1; }
+  "$exe" -runs=0 -artifact_prefix="$work/" "${dirs[@]}" >"$work/replay.log" 2>&1 || { cat "$work/replay.log"; echo "FAIL: $name on its committed corpus"; exit 1; }
 fi
 # 2. fuzz for a bounded time from a scratch copy (the committed corpus is never written)
 scratch="$work/corpus"
 rm -rf "$scratch" && mkdir -p "$scratch"
-[ "$n" -gt 0 ] && cp "$corpus"/* "$scratch"/
+[ "$n" -gt 0 ] && find "${dirs[@]}" -maxdepth 1 -type f -exec cp {} "$scratch"/ \;
 if ! "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" \
     "$scratch" >"$work/fuzz.log" 2>&1; then
   tail -40 "$work/fuzz.log"

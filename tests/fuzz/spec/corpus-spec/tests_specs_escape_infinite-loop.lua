@@ -1,3 +1,0 @@
--- expect: :3: evaluation: spec took
--- The endless loop.
-while true do end
