@@ -30,9 +30,10 @@ function M.plan(spec)
   for i, g in ipairs(spec.groups) do
     local pg = { format = g.format, fmt = g.fmt, kind = g.fmt.kind, prows = g.pack_rows, tiles = g.tiles,
                  gemm_tiles = g.gemm_tiles, index = i - 1, primary = i == 1, shapes = {} }
-    -- API names: F prefixes the format's public functions, S suffixes its
+    -- API names: F prefixes the format's low-level functions (<P>_lowlevel.h;
+    -- the uniform API of <P>.h takes every format's shapes), S suffixes its
     -- static helpers in api.c, pkgfn returns its view of the package
-    pg.F = (i == 1) and prefix or (prefix .. "_" .. g.format)
+    pg.F = prefix .. "_" .. g.format
     pg.S = mixed and ("_" .. g.format) or ""
     pg.pkgfn = mixed and ("package" .. pg.S) or (prefix .. "_package")
     pg.enum_infix = (i == 1) and "" or (g.format:upper() .. "_")

@@ -17,6 +17,7 @@ return {
     "api_model.h", "api_model.c",
     "ops.c", "ops_vec_scalar.inc", "ops_vec_ymm.inc", "ops_vec_zmm.inc", "model_run.h", "model_run.c",
     "package.h", "api_i2s.h", "api_block.h", "api_tl.h", "api_i2s.c", "api_block.c", "api_tl.c", "api_ternary_packers.c", "api_ternary_packers.h", "dispatch.c", "api.c",
+    "api_uniform.h", "api_uniform.c", "package_lowlevel.h",
     "verify_main.c", "package_meson.build", "meson_options.txt",
     "package_readme.md", "package_internal.h", "package_cmake.txt", "package_config.cmake.in",
     "package_config_version.cmake", "package.mk", "package_makefile",
@@ -25,7 +26,7 @@ return {
   runtime = {
     "bitgen_rt.h", "bitgen_types.h", "bitgen_fmt.h", "bitgen_pool.h", "cpu_internal.h", "quant_internal.h", "tl_internal.h",
     "status.c", "cpu.c", "cpu_x86.c", "cpu_arm.c", "cpu_riscv.c", "alloc.c", "pack_i2s.c",
-    "quant.c", "quant_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c", "digest.c",
+    "quant.c", "quant_x86.c", "quant_blk_x86.c", "ref.c", "select.c", "verify.c", "pool.c", "drive.c", "digest.c",
     "fp16.c", "format.c", "pack_blk.c", "quant_blk.c", "ref_blk.c", "pack_tl.c", "tl_tables.c", "scales.c",
     "bitgen_gguf.h", "gguf.c",
     "bitgen_tok.h", "tokenizer.c", "tok_unicode.c",

@@ -204,16 +204,23 @@ typedef struct {
 typedef struct bitgen_pool bitgen_pool;
 int bitgen_drive_gemv(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                       const uint8_t *packed, const int8_t *q, int32_t xsum, float scale, float *y);
-/* y: N x M, row stride M. */
+/* y: N x M, row stride M; the _ld forms take a row stride ldy >= M (rows
+ * M .. ldy-1 of y are not written). */
 int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                       const uint8_t *packed, const int8_t *q, size_t N, const bitgen_act *act, float wscale,
                       float *y, size_t M);
+int bitgen_drive_gemm_ld(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                         const uint8_t *packed, const int8_t *q, size_t N, const bitgen_act *act, float wscale,
+                         float *y, size_t M, size_t ldy);
 
 /* Any kernel with a run function (bitgen_fmt.h formats), GEMV or GEMM.
  * row_bytes: packed bytes per weight row (to size the tasks). */
 int bitgen_drive_run(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                      size_t row_bytes, const uint8_t *packed, const bitgen_acts *a, size_t N, float wscale,
                      float *y, size_t M);
+int bitgen_drive_run_ld(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                        size_t row_bytes, const uint8_t *packed, const bitgen_acts *a, size_t N, float wscale,
+                        float *y, size_t M, size_t ldy);
 
 /* ---- variant selection (runtime/select.c) ---------------------------- */
 /* BITGEN_ISA from the environment, or NULL when unset or empty. */

@@ -24,7 +24,8 @@ typedef enum {
   BITGEN_E_NOMEM = -8,       /* allocation failed */
   BITGEN_E_IO = -9,          /* a file cannot be opened, read or mapped */
   BITGEN_E_FORMAT = -10,     /* a model file is malformed (not readable GGUF) */
-  BITGEN_E_MISMATCH = -11,   /* a model file is not the package's model (arch, hparam, tensor name/shape/type) */
+  BITGEN_E_MISMATCH = -11,   /* inputs that do not belong together: a model file that is not the package's model
+                                (arch, hparam, tensor name/shape/type); activations not quantized for the matrix */
   BITGEN_E_FULL = -12        /* the context's KV cache has no room for the tokens */
 } bitgen_status;
 

@@ -98,16 +98,22 @@ static void gemm_task(void *ctx, size_t i) {
 int bitgen_drive_gemm(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                       const uint8_t *packed, const int8_t *q, size_t N, const bitgen_act *act, float wscale,
                       float *y, size_t M) {
+  return bitgen_drive_gemm_ld(pool, k, v, prows, packed, q, N, act, wscale, y, M, M);
+}
+
+int bitgen_drive_gemm_ld(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                         const uint8_t *packed, const int8_t *q, size_t N, const bitgen_act *act, float wscale,
+                         float *y, size_t M, size_t ldy) {
   if (!k || !v || !v->gemm || !packed || !q || !act || !y) return BITGEN_E_NULL;
-  if (N == 0 || (k->N > 1 && k->N != N) || k->M != M) return BITGEN_E_SIZE;
+  if (N == 0 || (k->N > 1 && k->N != N) || k->M != M || ldy < M) return BITGEN_E_SIZE;
   int st = bitgen_check_ternary_scales(wscale, act, N);
   if (st != BITGEN_OK) return st;
   if (!pool) pool = bitgen_pool_default();
   size_t threads = bitgen_pool_threads(pool);
   job j = {.v = v, .packed = packed, .q = q, .act = act, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N,
-           .ldy = M, .specialized = k->N > 1};
+           .ldy = ldy, .specialized = k->N > 1};
   if (threads <= 1) {
-    v->gemm(packed, q, act, wscale, y, M, 0, v->tiles, 0, N);
+    v->gemm(packed, q, act, wscale, y, ldy, 0, v->tiles, 0, N);
     return BITGEN_OK;
   }
   split_tasks(&j, prows, k->K / 4, 4 * threads);
@@ -141,17 +147,23 @@ static int run_scales(const bitgen_kernel *k, const bitgen_acts *a, size_t N, fl
 int bitgen_drive_run(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                      size_t row_bytes, const uint8_t *packed, const bitgen_acts *a, size_t N, float wscale,
                      float *y, size_t M) {
+  return bitgen_drive_run_ld(pool, k, v, prows, row_bytes, packed, a, N, wscale, y, M, M);
+}
+
+int bitgen_drive_run_ld(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
+                        size_t row_bytes, const uint8_t *packed, const bitgen_acts *a, size_t N, float wscale,
+                        float *y, size_t M, size_t ldy) {
   if (!k || !v || !v->run || !packed || !a || !y) return BITGEN_E_NULL;
-  if (N == 0 || (k->N > 1 && k->N != N) || (k->N == 1 && N != 1) || k->M != M) return BITGEN_E_SIZE;
+  if (N == 0 || (k->N > 1 && k->N != N) || (k->N == 1 && N != 1) || k->M != M || ldy < M) return BITGEN_E_SIZE;
   int st = run_scales(k, a, N, wscale);
   if (st != BITGEN_OK) return st;
   if (!pool) pool = bitgen_pool_default();
   size_t threads = bitgen_pool_threads(pool);
   if (threads <= 1) {
-    v->run(packed, a, wscale, y, M, 0, v->tiles, 0, N);
+    v->run(packed, a, wscale, y, ldy, 0, v->tiles, 0, N);
     return BITGEN_OK;
   }
-  job j = {.v = v, .packed = packed, .acts = a, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N, .ldy = M,
+  job j = {.v = v, .packed = packed, .acts = a, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N, .ldy = ldy,
            .specialized = k->N > 1};
   split_tasks(&j, prows, row_bytes, (N == 1 ? 2 : 4) * threads); /* GEMV: as bitgen_drive_gemv */
   return bitgen_pool_run(pool, j.row_tasks * j.tok_tasks, run_task, &j);

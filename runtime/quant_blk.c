@@ -1,9 +1,11 @@
 /* Block activations for the ggml block formats (Q8_K-style, any block size
  * that is a multiple of 16); see bitgen_quantize_blocks in bitgen_fmt.h. */
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "bitgen_rt.h"
+#include "quant_internal.h"
 
 static uint32_t f32_bits(float f) {
   uint32_t u;
@@ -23,7 +25,7 @@ static int32_t round_even(float v) {
  * order, and anything >= 0x7f800000 is Inf or NaN.  Returns the index of
  * the first element of largest magnitude, or n when the block holds a
  * non-finite value. */
-static size_t find_max(const float *x, size_t n) {
+size_t bitgen_quant_blk_find_max(const float *x, size_t n) {
   uint32_t m = 0;
   size_t at = 0;
   for (size_t g = 0; g < n; g += 16) { /* n % 16 == 0: fixed inner trips vectorize */
@@ -51,7 +53,7 @@ static size_t find_max(const float *x, size_t n) {
  * (|max| < ~3.7e-37), gives d = 0 and q = 0. */
 static int quant_block(const float *restrict x, size_t n, int8_t *restrict q, float *restrict d,
                        int16_t *restrict bsums) {
-  size_t at = find_max(x, n);
+  size_t at = bitgen_quant_blk_find_max(x, n);
   float iscale;
   if (at == n) return 0;
   iscale = x[at] != 0.0f ? -127.0f / x[at] : 0.0f;
@@ -70,15 +72,50 @@ static int quant_block(const float *restrict x, size_t n, int8_t *restrict q, fl
   return 1;
 }
 
-/* A non-finite value stops at its block before any of that block's outputs
- * is written (earlier blocks are done), as bitgen_quantize_scalar. */
-int bitgen_quantize_blocks(const float *x, size_t N, size_t K, size_t block, int8_t *q, float *d, int16_t *bsums) {
-  size_t nblk;
+int bitgen_quant_blk_check(const float *x, size_t N, size_t K, size_t block, const int8_t *q, const float *d,
+                           const int16_t *bsums) {
   if (x == NULL || q == NULL || d == NULL || bsums == NULL) return BITGEN_E_NULL;
   if (N == 0 || K == 0 || block == 0 || block % 16 != 0 || K % block != 0 || N > SIZE_MAX / K)
     return BITGEN_E_SIZE;
-  nblk = N * K / block;
-  for (size_t b = 0; b < nblk; b++)
+  return BITGEN_OK;
+}
+
+int bitgen_quant_blk_scalar_from(const float *x, size_t nblk, size_t block, size_t from, int8_t *q, float *d,
+                                 int16_t *bsums) {
+  for (size_t b = from; b < nblk; b++)
     if (!quant_block(x + b * block, block, q + b * block, d + b, bsums + b * (block / 16))) return BITGEN_E_VALUE;
   return BITGEN_OK;
+}
+
+/* A non-finite value stops at its block before any of that block's outputs
+ * is written (earlier blocks are done), as bitgen_quantize_scalar. */
+int bitgen_quantize_blocks_scalar(const float *x, size_t N, size_t K, size_t block, int8_t *q, float *d,
+                                  int16_t *bsums) {
+  int st = bitgen_quant_blk_check(x, N, K, block, q, d, bsums);
+  if (st != BITGEN_OK) return st;
+  return bitgen_quant_blk_scalar_from(x, N * K / block, block, 0, q, d, bsums);
+}
+
+/* One implementation per runtime level (cpu_internal.h), in its order;
+ * quant_blk_x86.c has the SIMD ones. */
+static const bitgen_quant_blk_fn quant_blk_fns[BITGEN_NLEVELS] = {
+#ifdef BITGEN_RT_X86
+    bitgen_quantize_blocks_avx512, bitgen_quantize_blocks_avx2, bitgen_quantize_blocks_avx2,
+#endif
+    bitgen_quantize_blocks_scalar,
+};
+
+static pthread_once_t quant_blk_once = PTHREAD_ONCE_INIT;
+static size_t quant_blk_choice;
+
+static void quant_blk_init(void) { quant_blk_choice = bitgen_runtime_level(); }
+
+int bitgen_quantize_blocks(const float *x, size_t N, size_t K, size_t block, int8_t *q, float *d, int16_t *bsums) {
+  pthread_once(&quant_blk_once, quant_blk_init);
+  return quant_blk_fns[quant_blk_choice](x, N, K, block, q, d, bsums);
+}
+
+const char *bitgen_quantize_blocks_isa(void) {
+  pthread_once(&quant_blk_once, quant_blk_init);
+  return bitgen_levels[quant_blk_choice].name;
 }

@@ -29,4 +29,29 @@ int bitgen_quantize_avx512(const float *x, size_t n, size_t K, int8_t *q, bitgen
 /* Name of the table entry bitgen_quantize uses ("avx512vnni", ..., "scalar"). */
 const char *bitgen_quantize_isa(void);
 
+/* Block activations (bitgen_quantize_blocks): quant_blk.c, quant_blk_x86.c. */
+typedef int (*bitgen_quant_blk_fn)(const float *x, size_t N, size_t K, size_t block, int8_t *q, float *d,
+                                   int16_t *bsums);
+/* bitgen_quantize_blocks' argument checks: BITGEN_E_NULL, BITGEN_E_SIZE. */
+int bitgen_quant_blk_check(const float *x, size_t N, size_t K, size_t block, const int8_t *q, const float *d,
+                           const int16_t *bsums);
+/* Index of the first element of largest |x| in x[0..n) (n % 16 == 0), or n
+ * when one is Inf or NaN. */
+size_t bitgen_quant_blk_find_max(const float *x, size_t n);
+/* The scalar quantizer over blocks from..nblk-1 (stops at a non-finite one). */
+int bitgen_quant_blk_scalar_from(const float *x, size_t nblk, size_t block, size_t from, int8_t *q, float *d,
+                                 int16_t *bsums);
+int bitgen_quantize_blocks_scalar(const float *x, size_t N, size_t K, size_t block, int8_t *q, float *d,
+                                  int16_t *bsums);
+#ifdef BITGEN_QUANT_X86
+/* Need BITGEN_FEAT_AVX2. */
+int bitgen_quantize_blocks_avx2(const float *x, size_t N, size_t K, size_t block, int8_t *q, float *d,
+                                int16_t *bsums);
+/* Need BITGEN_FEAT_AVX512F | BITGEN_FEAT_AVX512BW. */
+int bitgen_quantize_blocks_avx512(const float *x, size_t N, size_t K, size_t block, int8_t *q, float *d,
+                                  int16_t *bsums);
+#endif
+/* Name of the level bitgen_quantize_blocks uses. */
+const char *bitgen_quantize_blocks_isa(void);
+
 #endif

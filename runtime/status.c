@@ -14,7 +14,7 @@ const char *bitgen_strerror(int status) {
   case BITGEN_E_NOMEM: return "out of memory";
   case BITGEN_E_IO: return "cannot open, read or map the file";
   case BITGEN_E_FORMAT: return "malformed model file";
-  case BITGEN_E_MISMATCH: return "the model file does not match the package's spec";
+  case BITGEN_E_MISMATCH: return "inputs do not match (a model file not the package's model, or activations not quantized for the matrix)";
   case BITGEN_E_FULL: return "the context is full (KV cache)";
   default: return "unknown status";
   }

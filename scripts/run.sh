@@ -8,6 +8,8 @@
 #          every other weight format (specs/bitnet-b1.58-2b-4t-*.lua), and a
 #          side-by-side table, JSON and SVG of all of them
 #          (out/bench-formats.{json,svg}, bench/compare.py)
+#          first, the generated model loader on a synthetic 2B4T GGUF file
+#          (run_load below: load time, GB/s, peak memory)
 #        scripts/run.sh SPEC [bench options, e.g. --full]
 #          one spec only
 # --quick (the bench's default mode) also verifies with bitgen-verify --quick.
@@ -31,7 +33,30 @@ for a in "$@"; do
 done
 
 [ -d build ] || meson setup build >/dev/null
-ninja -C build bitgen
+ninja -C build bitgen gguf-write
+
+# run_load: a synthetic GGUF file in the official BitNet b1.58 2B4T layout
+# (random I2_S layers, f16 token_embd; ~1.2 GB, written once into out/ by
+# the test writer), its model spec from `bitgen spec-from-gguf`, the package
+# generated and built, then loaded with the generated loader (1 and 2
+# threads): load time, GB/s, peak memory (bench/load/load_bench.c).
+run_load() {
+  local file=out/bitnet-b1.58-2b4t-synthetic.gguf spec=out/bitnet-b1.58-2b4t-synthetic.lua
+  local pkg=out/bitnet-b1.58-2b4t-synthetic model
+  echo
+  echo "==== load: $file with the generated loader"
+  mkdir -p out
+  [ -f "$file" ] || build/gguf-write model --preset 2b4t -o "$file"
+  build/bitgen spec-from-gguf "$file" -o "$spec"
+  model=$(lua5.4 gen/bitgen.lua meson-info "$spec" | awk '$1 == "prefix" {print $2}')
+  build/bitgen generate "$spec" -o "$pkg"
+  [ -d "$pkg/build" ] || meson setup "$pkg/build" "$pkg" >/dev/null
+  ninja -C "$pkg/build" ${NINJA_JOBS:+-j "$NINJA_JOBS"} "lib$model.a"
+  cc -std=c11 -O2 -I"$pkg" -DBITGEN_PKG_HEADER="\"$model.h\"" -DBITGEN_PKG_PREFIX="$model" \
+    -DBITGEN_PKG_PREFIX_UPPER="${model^^}" bench/load/load_bench.c "$pkg/build/lib$model.a" -lpthread -lm \
+    -o "$pkg/build/bitgen-load-bench"
+  "$pkg/build/bitgen-load-bench" "$file"
+}
 
 # run_spec SPEC [bench options]: generate, build, verify, bench; the bench's
 # JSON and SVG go to out/<spec>/build/bench/bench-results.{json,svg}.
@@ -66,6 +91,7 @@ if [ $all = 0 ]; then
   exit 0
 fi
 
+run_load
 jsons=()
 for s in "$default_spec" "${format_specs[@]}"; do
   run_spec "$s" "$@"

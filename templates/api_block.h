@@ -34,7 +34,7 @@ int ${F}_quantize(const float *x, size_t N, size_t K, int8_t *q, float *d, int16
 
 /* One token (decode): y (M floats) = W (packed) x the token (q, d, bsums).
  * M and K must match the shape.  Rows are split across pool's threads (the
- * caller takes part); NULL means bitgen_pool_default().  Results are
+ * caller takes part); NULL means ${P}_pool_default().  Results are
  * bit-identical for every thread count. */
 int ${F}_gemv(size_t shape, const void *packed, size_t packed_size, const int8_t *q, const float *d,
               const int16_t *bsums, size_t K, float *y, size_t M, bitgen_pool *pool);

@@ -48,8 +48,7 @@ static int run${S}(size_t shape, const void *packed, size_t packed_size, const f
   if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
   const bitgen_package *pkg = ${pkgfn}();
   const size_t kernel = N == 1 ? pkg->shapes[shape].gemv : gemm_kernel(shape, N);
-  bitgen_acts acts = {0};
-  acts.x = x;
+  const bitgen_acts acts = {.x = x};
   return bitgen_drive_run(pool, &pkg->kernels[kernel], ${P}_selected(kernel), pkg->prows, K * 2,
                           (const uint8_t *)packed, &acts, N, 1.0f, y, M);
 }

@@ -1,4 +1,4 @@
-/* Activations: quantized per token with bitgen_quantize() (q, act), then
+/* Activations: quantized per token with ${F}_quantize() (q, act), then
  * ${F}_tables() builds each token's lookup tables from q.
  * Output: y[i] = (float)(sum_k w[i][k] * q[k]) * (wscale / act.scale), the
  * same numbers as the i2s format gives.
@@ -9,13 +9,13 @@
 ${include("api_ternary_packers.h")}
 
 /* int16 table entries per token for length K, and the tables of N tokens
- * (q: N x K from bitgen_quantize; lut: N x ${F}_lut_size(K)). */
+ * (q: N x K from ${F}_quantize; lut: N x ${F}_lut_size(K)). */
 size_t ${F}_lut_size(size_t K);
 int ${F}_tables(const int8_t *q, size_t N, size_t K, int16_t *lut);
 
 /* One token (decode): y (M floats) = W (packed, scale wscale) x the token's
  * tables (lut) and act.  Rows are split across pool's threads (the caller
- * takes part); NULL means bitgen_pool_default().  Results are bit-identical
+ * takes part); NULL means ${P}_pool_default().  Results are bit-identical
  * for every thread count. */
 int ${F}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
               const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);

@@ -1,11 +1,13 @@
 /* ${P}_internal.h: the package's internals for model "${spec.model}" (the
  * dispatcher, the API, bitgen-verify, bitgen's own tests and bench); generated
- * by bitgen, do not edit.  Products use ${P}.h only.  Including this brings in
+ * by bitgen, do not edit.  Products use ${P}.h (and ${P}_lowlevel.h for the
+ * per-format calls) only.  Including this brings in
  * the runtime (bitgen_rt.h), whose symbols bitgen_ns.h renames to ${P}_rt_*. */
 #ifndef ${GUARD}_INTERNAL
 #define ${GUARD}_INTERNAL
 
 #include "${P}.h"
+#include "${P}_lowlevel.h"
 #include "bitgen_rt.h"
 
 #ifdef __cplusplus

@@ -411,6 +411,91 @@ static int cmp_as_text(const void *x, const void *y) {
   return strcmp(a, b);
 }
 
+
+/* GPT-2's byte-to-text map of byte-level BPE: printable Latin-1 bytes stand
+ * for themselves, the other 68 take code points 256, 257, ... in byte order.
+ * Writes the UTF-8 text of byte b; returns its length. */
+static size_t byte_text(unsigned b, char *o) {
+  unsigned cp = b;
+  if (!((b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255))) {
+    cp = 256;
+    for (unsigned x = 0; x < b; x++)
+      if (!((x >= 33 && x <= 126) || (x >= 161 && x <= 172) || (x >= 174 && x <= 255))) cp++;
+  }
+  if (cp < 0x80) {
+    o[0] = (char)cp;
+    return 1;
+  }
+  o[0] = (char)(0xC0 | (cp >> 6));
+  o[1] = (char)(0x80 | (cp & 0x3F));
+  return 2;
+}
+
+/* A valid llama-3 style byte-level vocabulary of exactly `vocab` tokens:
+ * the 256 byte tokens, then merged tokens (space+letter and letter+letter
+ * pairs, then each of those extended by a letter, ...) whose merges are
+ * listed in rank order, then CONTROL specials at the top (BOS, EOS, reserved),
+ * as llama-3 places them (BOS 128000, EOS 128001 for a 128256 vocabulary). */
+enum { TOKMAX = 16, NSPECIAL_SMALL = 2 };
+static void put_vocab(gguf_w *w, uint64_t vocab) {
+  const uint64_t nspecial = vocab >= 128256 ? vocab - 128000 : vocab >= 256 + NSPECIAL_SMALL ? NSPECIAL_SMALL : 0;
+  const uint64_t nnormal = vocab - nspecial; /* bytes + merged */
+  char *text = calloc(vocab, TOKMAX);
+  uint64_t *left = calloc(vocab, sizeof *left), *right = calloc(vocab, sizeof *right);
+  if (!text || !left || !right) die_oom();
+  uint64_t n = 0;
+  for (unsigned b = 0; b < 256 && n < nnormal; b++, n++) byte_text(b, text + n * TOKMAX);
+  /* extend tokens of the previous length by one letter; the first round
+   * joins a space or a letter with a letter */
+  const uint64_t letters = 'a', space = ' ';
+  uint64_t lo = 0, hi = 0; /* the previous round's merged tokens */
+  for (int round = 0; n < nnormal && round < 6; round++) {
+    uint64_t start = n;
+    uint64_t firsts = round == 0 ? 27 : hi - lo;
+    for (uint64_t f = 0; f < firsts && n < nnormal; f++) {
+      uint64_t a = round == 0 ? (f == 26 ? space : letters + f) : lo + f;
+      for (uint64_t c = 0; c < 26 && n < nnormal; c++, n++) {
+        uint64_t b = letters + c;
+        size_t la = strlen(text + a * TOKMAX), lb = strlen(text + b * TOKMAX);
+        if (la + lb >= TOKMAX) break;
+        memcpy(text + n * TOKMAX, text + a * TOKMAX, la);
+        memcpy(text + n * TOKMAX + la, text + b * TOKMAX, lb);
+        left[n] = a, right[n] = b;
+      }
+    }
+    lo = start, hi = n;
+  }
+  for (uint64_t i = n; i < nnormal; i++) { /* not reached for vocabularies below ~12 M */
+    snprintf(text + i * TOKMAX, TOKMAX, "<|unused_%llu|>", (unsigned long long)i);
+  }
+  for (uint64_t i = 0; i < nspecial; i++) {
+    char *t = text + (nnormal + i) * TOKMAX;
+    if (i == 0) snprintf(t, TOKMAX, "<|bos|>");
+    else if (i == 1) snprintf(t, TOKMAX, "<|eos|>");
+    else snprintf(t, TOKMAX, "<|rsv_%llu|>", (unsigned long long)i);
+  }
+  gw_kv_str(w, "tokenizer.ggml.model", "gpt2");
+  gw_kv_str(w, "tokenizer.ggml.pre", "llama-bpe");
+  gw_key(w, "tokenizer.ggml.tokens", GW_ARR);
+  gw_put_arr(w, GW_STR, vocab);
+  for (uint64_t i = 0; i < vocab; i++) gw_put_str(w, text + i * TOKMAX, strlen(text + i * TOKMAX));
+  gw_key(w, "tokenizer.ggml.token_type", GW_ARR);
+  gw_put_arr(w, GW_I32, vocab);
+  for (uint64_t i = 0; i < vocab; i++) gw_put_u32(w, i < n ? 1 : i < nnormal ? 5 : 3); /* normal, unused, control */
+  gw_key(w, "tokenizer.ggml.merges", GW_ARR);
+  gw_put_arr(w, GW_STR, n > 256 ? n - 256 : 0);
+  for (uint64_t i = 256; i < n; i++) {
+    char merge[2 * TOKMAX + 1];
+    int len = snprintf(merge, sizeof merge, "%s %s", text + left[i] * TOKMAX, text + right[i] * TOKMAX);
+    gw_put_str(w, merge, (size_t)len);
+  }
+  if (nspecial >= 2) {
+    gw_kv_u32(w, "tokenizer.ggml.bos_token_id", (uint32_t)nnormal);
+    gw_kv_u32(w, "tokenizer.ggml.eos_token_id", (uint32_t)(nnormal + 1));
+  }
+  free(text), free(left), free(right);
+}
+
 void gw_add_model(gguf_w *w, const gw_model *m) {
   const char *a = m->arch;
   uint64_t head_dim = m->n_embd / m->n_head, kv_dim = head_dim * m->n_head_kv;
@@ -430,26 +515,7 @@ void gw_add_model(gguf_w *w, const gw_model *m) {
   snprintf(key, sizeof key, "%s.attention.layer_norm_rms_epsilon", a);
   gw_kv_f32(w, key, m->rms_eps);
   gw_kv_u32(w, "general.file_type", m->wtype == GW_T_I2_S ? 40 : 1);
-  /* a synthetic byte-level vocabulary of the model's size */
-  gw_kv_str(w, "tokenizer.ggml.model", "gpt2");
-  gw_kv_str(w, "tokenizer.ggml.pre", "llama-bpe");
-  gw_key(w, "tokenizer.ggml.tokens", GW_ARR);
-  gw_put_arr(w, GW_STR, m->vocab);
-  for (uint64_t i = 0; i < m->vocab; i++) {
-    char tok[32];
-    int n = snprintf(tok, sizeof tok, "tok%llu", (unsigned long long)i);
-    gw_put_str(w, tok, (size_t)n);
-  }
-  gw_key(w, "tokenizer.ggml.token_type", GW_ARR);
-  gw_put_arr(w, GW_I32, m->vocab);
-  for (uint64_t i = 0; i < m->vocab; i++) gw_put_u32(w, 1);
-  gw_key(w, "tokenizer.ggml.merges", GW_ARR);
-  gw_put_arr(w, GW_STR, 3);
-  gw_put_str(w, "t o", 3);
-  gw_put_str(w, "to k", 4);
-  gw_put_str(w, "tok 1", 5);
-  gw_kv_u32(w, "tokenizer.ggml.bos_token_id", m->vocab > 128000 ? 128000 : 1);
-  gw_kv_u32(w, "tokenizer.ggml.eos_token_id", m->vocab > 128001 ? 128001 : 2);
+  put_vocab(w, m->vocab);
   gw_kv_u32(w, "general.quantization_version", 2);
 
   /* tensors in the converter's order: the checkpoint's names sorted

@@ -76,6 +76,36 @@ static void prepare(shape *t, const bitgen_package *pkg) {
 #endif
 }
 
+/* The embedding lookup: every row through _row equals the decode of the
+ * whole matrix (block: (float)w * d; tl: w * wscale). */
+static void check_rows(const shape *t) {
+  float *row = bitgen_alloc(t->K * sizeof(float));
+  for (size_t i = 0; row && i < t->M; i++) {
+#ifdef TEST_KIND_BLOCK
+    const size_t B = bitgen_format_by_name(PKG(package)()->format)->block;
+    CHECK(PKG(row)(t->s, t->packed, t->size, i, row) == BITGEN_OK, "row %zu", i);
+    for (size_t k = 0; k < t->K; k++) {
+      const float want = (float)t->wt[i * t->K + k] * t->wd[(i * t->K + k) / B];
+      CHECK(memcmp(&row[k], &want, sizeof want) == 0, "shape %zu row %zu k %zu", t->s, i, k);
+    }
+#else
+    CHECK(PKG(row)(t->s, t->packed, t->size, t->wscale, i, row) == BITGEN_OK, "row %zu", i);
+    for (size_t k = 0; k < t->K; k++) {
+      const int8_t w = t->wt[i * t->K + k];
+      const float want = w == 0 ? 0.0f : w > 0 ? t->wscale : -t->wscale;
+      CHECK(memcmp(&row[k], &want, sizeof want) == 0, "shape %zu row %zu k %zu", t->s, i, k);
+    }
+#endif
+  }
+#ifdef TEST_KIND_BLOCK
+  CHECK(row && PKG(row)(t->s, t->packed, t->size, t->M, row) == BITGEN_E_SIZE, "row M");
+#else
+  CHECK(row && PKG(row)(t->s, t->packed, t->size, t->wscale, t->M, row) == BITGEN_E_SIZE, "row M");
+  CHECK(row && PKG(row)(t->s, t->packed, t->size, NAN, 0, row) == BITGEN_E_VALUE, "row wscale");
+#endif
+  bitgen_free(row);
+}
+
 /* Every N: the reference with one thread, the same bytes with the others. */
 static void check_threads(const shape *t, bitgen_pool **pools) {
   for (size_t i = 0; i < NN; i++) {
@@ -328,6 +358,7 @@ int main(void) {
       return 1;
     }
     prepare(&t, pkg);
+    check_rows(&t);
     check_threads(&t, pools);
     check_errors(&t);
     check_scale_rule(&t);

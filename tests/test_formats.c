@@ -13,6 +13,7 @@
 
 #include "bitgen_rt.h"
 #include "check.h"
+#include "quant_internal.h"
 
 /* ---- helpers ---- */
 
@@ -653,6 +654,121 @@ static void test_quantize_blocks(void) {
   group_end();
 }
 
+/* ---- block quantizer: every SIMD path against the scalar one ---- */
+
+typedef struct {
+  const char *name;
+  bitgen_quant_blk_fn fn;
+} blk_impl;
+
+/* One block of a kind that stresses a step of the SIMD paths. */
+static void fill_block(float *xb, size_t B, int kind) {
+  float mag = powf(10.0f, frand(-6.0f, 6.0f));
+  for (size_t j = 0; j < B; j++) xb[j] = frand(-1.0f, 1.0f) * mag;
+  switch (kind) {
+  case 1: memset(xb, 0, B * sizeof *xb); break;
+  case 2: /* +0 and -0 only */
+    for (size_t j = 0; j < B; j++) xb[j] = rnd() & 1 ? -0.0f : 0.0f;
+    break;
+  case 3: /* max -127 (iscale 1): x = k + 0.5 are exact ties of the rounding */
+    for (size_t j = 0; j < B; j++) xb[j] = (float)(int)rnd_below(254) - 127.0f + 0.5f;
+    xb[rnd_below(B)] = -127.0f;
+    break;
+  case 4: /* +m and -m, several of each: the first decides the sign */
+    for (int i = 0; i < 4; i++) xb[rnd_below(B)] = (rnd() & 1 ? 2.0f : -2.0f) * mag;
+    break;
+  case 5: xb[rnd_below(B)] = 3.0e38f * (rnd() & 1 ? 1.0f : -1.0f); break; /* huge */
+  case 6: /* subnormal only: -127/max overflows, d = 0 */
+    for (size_t j = 0; j < B; j++) xb[j] = bitsf((uint32_t)rnd_below(0x800000) | (uint32_t)(rnd() & 1) << 31);
+    break;
+  case 7: /* max near the overflow edge of -127/max (~3.7e-37) */
+    for (size_t j = 0; j < B; j++) xb[j] = frand(-1.0f, 1.0f) * 4e-37f;
+    break;
+  case 8: /* random finite bit patterns: any exponent */
+    for (size_t j = 0; j < B; j++) {
+      uint32_t u = (uint32_t)rnd();
+      if ((u & 0x7F800000u) == 0x7F800000u) u &= 0xBFFFFFFFu;
+      xb[j] = bitsf(u);
+    }
+    break;
+  case 9: /* all equal magnitude, mixed signs */
+    for (size_t j = 0; j < B; j++) xb[j] = rnd() & 1 ? mag : -mag;
+    break;
+  default: break;
+  }
+}
+
+/* Runs fn and the scalar quantizer on the same input into canary-filled
+ * buffers; every byte (outputs and what lies past them) must agree. */
+static void compare_blk(const blk_impl *im, const float *x, size_t N, size_t K, size_t block, const char *what) {
+  size_t total = N * K, nb = total / block, ng = total / 16;
+  int8_t *q[2];
+  float *d[2];
+  int16_t *bs[2];
+  int st[2];
+  for (int i = 0; i < 2; i++) {
+    q[i] = malloc(total + 64), d[i] = malloc((nb + 16) * sizeof(float)), bs[i] = malloc((ng + 16) * sizeof(int16_t));
+    memset(q[i], 0x5a, total + 64), memset(d[i], 0x5a, (nb + 16) * sizeof(float));
+    memset(bs[i], 0x5a, (ng + 16) * sizeof(int16_t));
+  }
+  st[0] = bitgen_quantize_blocks_scalar(x, N, K, block, q[0], d[0], bs[0]);
+  st[1] = im->fn(x, N, K, block, q[1], d[1], bs[1]);
+  CHECK(st[0] == st[1], "%s %s N=%zu K=%zu B=%zu: status %d, scalar %d", im->name, what, N, K, block, st[1], st[0]);
+  CHECK(memcmp(q[0], q[1], total + 64) == 0, "%s %s N=%zu K=%zu B=%zu: q", im->name, what, N, K, block);
+  CHECK(memcmp(d[0], d[1], (nb + 16) * sizeof(float)) == 0, "%s %s N=%zu K=%zu B=%zu: d", im->name, what, N, K,
+        block);
+  CHECK(memcmp(bs[0], bs[1], (ng + 16) * sizeof(int16_t)) == 0, "%s %s N=%zu K=%zu B=%zu: bsums", im->name, what,
+        N, K, block);
+  for (int i = 0; i < 2; i++) free(q[i]), free(d[i]), free(bs[i]);
+}
+
+static void test_quantize_blocks_paths(void) {
+  /* block sizes: 16 (scalar fallback), 32 (q4_0, q8_0), 64, 96 (odd 32s), 256 (tq*, q6_k);
+   * block counts around the batch sizes 8 and 16 */
+  static const size_t blocks[] = {16, 32, 64, 96, 256};
+  static const size_t counts[] = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 33, 80};
+  blk_impl im[3];
+  const char *ran[2];
+  size_t nim = 0, nran = 0;
+  uint32_t f = bitgen_cpu_features();
+  im[nim++] = (blk_impl){"dispatched", bitgen_quantize_blocks};
+#ifdef BITGEN_QUANT_X86
+  if (f & BITGEN_FEAT_AVX2) im[nim++] = (blk_impl){"avx2", bitgen_quantize_blocks_avx2};
+  if ((f & (BITGEN_FEAT_AVX512F | BITGEN_FEAT_AVX512BW)) == (BITGEN_FEAT_AVX512F | BITGEN_FEAT_AVX512BW))
+    im[nim++] = (blk_impl){"avx512", bitgen_quantize_blocks_avx512};
+#endif
+  (void)f;
+  for (size_t i = 0; i < nim; i++)
+    if (im[i].name[0] == 'a') ran[nran++] = im[i].name;
+  group_begin("quantize_blocks paths");
+  printf("     block quantizer: %s; compared with scalar:", bitgen_quantize_blocks_isa());
+  for (size_t i = 0; i < nim; i++) printf(" %s", im[i].name);
+  printf("\n");
+  report_paths("block-quantizer", ran, nran);
+  for (size_t bi = 0; bi < sizeof blocks / sizeof blocks[0]; bi++)
+    for (size_t ci = 0; ci < sizeof counts / sizeof counts[0]; ci++)
+      for (int rep = 0; rep < 6; rep++) {
+        size_t B = blocks[bi], nb = counts[ci], N = rep % 3 == 2 && nb % 2 == 0 ? 2 : 1, K = nb * B / N;
+        float *buf = malloc((nb * B + 1) * sizeof *buf), *x = buf + (rep & 1); /* odd address half the time */
+        for (size_t b = 0; b < nb; b++) fill_block(x + b * B, B, (int)((b * 7 + (size_t)rep * 3 + ci) % 12));
+        for (size_t i = 0; i < nim; i++) compare_blk(&im[i], x, N, K, B, "mixed");
+        /* one block of each kind throughout */
+        for (int kind = 1; kind < 10 && rep == 0; kind++) {
+          for (size_t b = 0; b < nb; b++) fill_block(x + b * B, B, kind);
+          for (size_t i = 0; i < nim; i++) compare_blk(&im[i], x, N, K, B, "one kind");
+        }
+        /* NaN / Inf in a random block: the same status, earlier blocks written, that block not */
+        for (size_t b = 0; b < nb; b++) fill_block(x + b * B, B, (int)((b + (size_t)rep) % 12));
+        {
+          static const float bad[] = {NAN, -NAN, INFINITY, -INFINITY};
+          x[rnd_below(nb * B)] = bad[rep % 4];
+          for (size_t i = 0; i < nim; i++) compare_blk(&im[i], x, N, K, B, "non-finite");
+        }
+        free(buf);
+      }
+  group_end();
+}
+
 /* ---- block reference ---- */
 
 static void test_ref_blocks(void) {
@@ -1006,6 +1122,7 @@ int main(void) {
     test_scale_rules(fmt);
   }
   test_quantize_blocks();
+  test_quantize_blocks_paths();
   test_ref_blocks();
   test_errors();
   return check_summary();
