@@ -87,7 +87,8 @@ function M.plan(spec)
   end
   local plan = { spec = spec, prefix = prefix, shapes = shapes, kernels = kernels, matrices = matrices,
                  isas = spec.isas, groups = groups, mixed = mixed }
-  plan.ops = require("ops").plan(spec, plan) -- decoder ops of a model spec (gen/ops.lua), else nil
+  -- decoder ops and model runtime of a model spec (gen/ops.lua); else nil and why
+  plan.ops, plan.no_runtime = require("ops").plan(spec, plan)
   return plan
 end
 

@@ -28,10 +28,19 @@ end
 
 local function fail(msg) error("decoder ops: " .. msg, 0) end
 
--- plan: kernels.plan's result.  Adds plan.ops (list) and plan.op_sites
--- (where the model runtime calls which op); nil when the spec is no model.
+-- plan: kernels.plan's result.  Returns the ops (list, sites: which op the
+-- model runtime calls where, files: one per ISA family), or nil and why
+-- the package gets no model runtime (the spec is no model, or one the ops
+-- do not cover: its kernels are still generated).
 function M.plan(spec, plan)
-  if not spec.arch then return nil end
+  if not spec.arch then return nil, "not a model spec (no arch)" end
+  local ok, res = pcall(M.plan_model, spec, plan)
+  if ok then return res end
+  if type(res) == "string" and res:match("^decoder ops: ") then return nil, res:sub(14) end
+  error(res, 0)
+end
+
+function M.plan_model(spec, plan)
   local h = spec.hparams
   local by_role = {}
   for _, m in ipairs(plan.matrices) do by_role[m.role] = m end

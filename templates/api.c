@@ -63,6 +63,8 @@ ${include("api_uniform.c")}
 $ if spec.arch then
 
 ${include("api_model.c")}
+$   if plan.ops then
 
 ${include("model_run.c")}
+$   end
 $ end

@@ -130,9 +130,13 @@ $ end
   void *arena;
 };
 
-/* Bytes of n items of size each, rounded up to the alignment; 0 on overflow. */
-static size_t act_bytes(size_t n, size_t size) {
-  if (size && n > (SIZE_MAX - BITGEN_ALIGN) / size) return 0;
+/* Bytes of n items of size each, rounded up to the alignment; sets *over
+ * on overflow (32-bit size_t). */
+static size_t act_bytes(size_t n, size_t size, int *over) {
+  if (size && n > (SIZE_MAX - BITGEN_ALIGN) / size) {
+    *over = 1;
+    return 0;
+  }
   return (n * size + BITGEN_ALIGN - 1) / BITGEN_ALIGN * BITGEN_ALIGN;
 }
 
@@ -143,22 +147,24 @@ int ${P}_act_create(size_t max_tokens, ${P}_act **out) {
   const size_t T = max_tokens;
   enum { NPART = ${#acts.list * 3} };
   size_t part[NPART] = {0}, total = 0;
+  int over = 0;
 $ local slot = 0
 $ for _, f in ipairs(acts.list) do
 $   if f.name == "q8" then
-  part[${slot}] = act_bytes(T, ${f.maxk}), part[${slot + 1}] = act_bytes(T, sizeof(bitgen_act));
+  part[${slot}] = act_bytes(T, ${f.maxk}, &over), part[${slot + 1}] = act_bytes(T, sizeof(bitgen_act), &over);
 $   elseif f.name == "lut" then
-  part[${slot}] = act_bytes(T, bitgen_tl_lut_size(${f.maxk}) * sizeof(int16_t));
+  part[${slot}] = act_bytes(T, bitgen_tl_lut_size(${f.maxk}) * sizeof(int16_t), &over);
 $   elseif f.block then
-  part[${slot}] = act_bytes(T, ${f.maxk}), part[${slot + 1}] = act_bytes(T, ${f.maxk // f.block} * sizeof(float));
-  part[${slot + 2}] = act_bytes(T, ${f.maxk // 16} * sizeof(int16_t));
+  part[${slot}] = act_bytes(T, ${f.maxk}, &over);
+  part[${slot + 1}] = act_bytes(T, ${f.maxk // f.block} * sizeof(float), &over);
+  part[${slot + 2}] = act_bytes(T, ${f.maxk // 16} * sizeof(int16_t), &over);
 $   else
-  part[${slot}] = act_bytes(T, ${f.maxk} * sizeof(float));
+  part[${slot}] = act_bytes(T, ${f.maxk} * sizeof(float), &over);
 $   end
 $   slot = slot + 3
 $ end
   for (size_t i = 0; i < NPART; i++) {
-    if (part[i] > SIZE_MAX - total) return BITGEN_E_SIZE;
+    if (over || part[i] > SIZE_MAX - total) return BITGEN_E_SIZE;
     total += part[i];
   }
   ${P}_act *a = bitgen_alloc(sizeof *a);
@@ -282,7 +288,7 @@ int ${P}_quantize(const float *x, size_t n, size_t K, ${P}_act *a, bitgen_pool *
 $ for _, g in ipairs(plan.groups) do
 
 /* ${g.format}: N tokens of a (checked: shape, sizes, alignment) into y. */
-static int mul${g.S}_u(size_t shape, const uint8_t *packed, float wscale, const ${P}_act *a, size_t N, float *y,
+static int mul_fmt${g.S}(size_t shape, const uint8_t *packed, float wscale, const ${P}_act *a, size_t N, float *y,
                      size_t ldy, bitgen_pool *pool) {
   const bitgen_package *pkg = ${g.pkgfn}();
   const bitgen_shape *sh = &pkg->shapes[shape];
@@ -318,7 +324,7 @@ $   end
 $ end
 
 /* Checks shared by GEMV and GEMM, then the shape's format. */
-static int mul_u(size_t shape, const void *packed, size_t packed_size, float wscale, const ${P}_act *a, size_t N,
+static int mul_any(size_t shape, const void *packed, size_t packed_size, float wscale, const ${P}_act *a, size_t N,
                  float *y, size_t M, size_t ldy, bitgen_pool *pool) {
   int rc = ${P}_init();
   if (rc) return rc;
@@ -331,7 +337,7 @@ static int mul_u(size_t shape, const void *packed, size_t packed_size, float wsc
   if ((uintptr_t)packed % BITGEN_ALIGN) return BITGEN_E_ALIGN;
   switch (group_of_shape[shape]) {
 $ for _, g in ipairs(plan.groups) do
-  case ${g.index}: return mul${g.S}_u(shape, (const uint8_t *)packed, wscale, a, N, y, ldy, pool);
+  case ${g.index}: return mul_fmt${g.S}(shape, (const uint8_t *)packed, wscale, a, N, y, ldy, pool);
 $ end
   }
   return BITGEN_E_KERNEL;
@@ -339,11 +345,11 @@ $ end
 
 int ${P}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const ${P}_act *a, float *y,
               size_t M, bitgen_pool *pool) {
-  return mul_u(shape, packed, packed_size, wscale, a, 1, y, M, M, pool);
+  return mul_any(shape, packed, packed_size, wscale, a, 1, y, M, M, pool);
 }
 
 int ${P}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const ${P}_act *a, size_t N,
               float *y, size_t ldy, bitgen_pool *pool) {
   const size_t M = shape < ${#plan.shapes} ? ${P}_package()->shapes[shape].M : 0;
-  return mul_u(shape, packed, packed_size, wscale, a, N, y, M, ldy, pool);
+  return mul_any(shape, packed, packed_size, wscale, a, N, y, M, ldy, pool);
 }

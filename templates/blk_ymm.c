@@ -27,6 +27,9 @@ $ local NBS = L.B // 16
 $ local inc = d.format .. "_ymm.inc"
 $ local sums = {}
 $ for k = 0, NBS - 1 do sums[#sums + 1] = "bs[" .. k .. "]" end
+$ -- set by the format's include (part "const"): post.shift = n when its row
+$ -- sums are 2^n x the dot (shifted back, exactly, after the reduction)
+$ local post = {}
 $ local vecs = {}
 $ for i = 0, 8 // RPV - 1 do vecs[#vecs + 1] = "p" .. i end
 $ -- acc + u8 u x s8 s, into int32 lanes
@@ -39,13 +42,17 @@ $ if vnni then
 ${include("ymm_dpbusd.inc")}
 $ end
 
+/* Keeps a sum in a register at this point: stops the compiler from
+ * re-associating a row's int16 adds into a tree of live products. */
+#define BG_KEEP(v) __asm__("" : "+x"(v))
+
 ${signature(d)};
 
 ${signature(d)} {
   (void)wscale;
   const __m256i ones = _mm256_set1_epi16(1);
   (void)ones;
-${include(inc, { part = "const", vnni = vnni, dot = dot })}
+${include(inc, { part = "const", vnni = vnni, dot = dot, post = post })}
   for (size_t t = t0; t < t1; t++) {
     const size_t row0 = t * ${d.rows};
     const uint8_t *codes = ${L.codes};
@@ -72,7 +79,8 @@ $   for _, line in ipairs(reduce_rows(vecs, RPV, 8, "s")) do
 $   end
           const __m256 sc = _mm256_mul_ps(
               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(scales + b * ${L.SSTEP} + ${16 * g}))), da);
-          const __m256 prod = _mm256_mul_ps(_mm256_cvtepi32_ps(${off ~= 0 and "_mm256_sub_epi32(s, corr)" or "s"}), sc);
+$   local sv = post.shift and ("_mm256_srai_epi32(s, " .. post.shift .. ")") or "s"
+          const __m256 prod = _mm256_mul_ps(_mm256_cvtepi32_ps(${off ~= 0 and ("_mm256_sub_epi32(" .. sv .. ", corr)") or sv}), sc);
           acc${g} = _mm256_add_ps(acc${g}, prod);
         }
 $ end

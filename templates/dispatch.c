@@ -124,6 +124,8 @@ static const bitgen_package package = {
 };
 
 const bitgen_package *${P}_package(void) { return &package; }
+
+const bitgen_package *${P}_format_package(size_t i) { return i == 0 ? &package : NULL; }
 $ end
 
 /* The package's ISAs: name, CPU family, rank in bitgen's ISA table (a cap

@@ -52,7 +52,7 @@ ${opsig(op, sym)};
 ${opsig(op, sym)} {
   const vf zero = vf_set1(0.0f);
   const float *src = x;
-  (void)b, (void)w, (void)q, (void)act, (void)d, (void)bsums, (void)zero;
+  (void)b, (void)w, (void)h, (void)q, (void)act, (void)d, (void)bsums, (void)zero;
 $     if op.pre == "add" then
   if (b != NULL)
     for (size_t i = 0; i < ${N}; i += 16) vf_store(x + i, vf_add(vf_load(x + i), vf_load(b + i)));

@@ -153,7 +153,12 @@ int ${P}_shape_dims(size_t shape, size_t *M, size_t *K);
 ${include("api_uniform.h")}
 $ if spec.arch then
 ${include("api_model.h")}
+$   if plan.ops then
 ${include("model_run.h")}
+$   else
+
+/* No model runtime (contexts, eval) in this package: ${plan.no_runtime}. */
+$   end
 $ end
 
 #ifdef __cplusplus

@@ -16,14 +16,13 @@ extern "C" {
 
 /* The package description: kernels and their variants (best first), shapes, matrices. */
 const bitgen_package *${P}_package(void);
-$ if plan.mixed then
 
-/* The package has several weight formats: view i (0..${#plan.groups - 1}) is the
- * package as seen by format i (${table.concat((function() local t = {} for _, g in ipairs(plan.groups) do t[#t + 1] = g.format end return t end)(), ", ")}): its
- * format and pack rows; view 0 is ${P}_package().  NULL past the end. */
+
+/* View i (0..${#plan.groups - 1}) of the package as seen by its format i
+ * (${table.concat((function() local t = {} for _, g in ipairs(plan.groups) do t[#t + 1] = g.format end return t end)(), ", ")}): its format and pack rows; view 0 is
+ * ${P}_package().  NULL past the end.  Several views: a model spec. */
 #define ${P:upper()}_NUM_FORMATS ${#plan.groups}
 const bitgen_package *${P}_format_package(size_t i);
-$ end
 
 /* The variant chosen for a kernel (an index into the package's kernels;
  * shape i's GEMV kernel is kernel i), or NULL (bad id or failed init). */

@@ -423,7 +423,8 @@ static void test_ops(void) {
           fill(b, MAXN / 4, -mag, mag);
           fill(w, MAXN / 4, 0.5, 1.5);
           if (trial == 11) x0[3] = b[3] = NAN; /* relu2 maps a NaN gate to 0: the up value carries it */
-          if (trial == 10) memset(x0, 0, sizeof x0 / 4);
+          if (trial == 10)
+            for (size_t i = 0; i < MAXN / 4; i++) x0[i] = 0.0f;
           for (int s = 0; s < 2; s++) {
             memcpy(x[s], x0, MAXN / 4 * sizeof(float));
             memset(h[s], 0, sizeof h[s]);
@@ -508,6 +509,7 @@ static void test_ops(void) {
 /* ---- the model ---------------------------------------------------------- */
 int main(void) {
   int rc = PKG(init)();
+  (void)report_paths;
   if (rc != BITGEN_OK) {
     printf("SKIP: init: %s\n", PKG(strerror)(rc));
     return 77;
