@@ -171,6 +171,16 @@ static int g_run;                  /* its kernels are called through v->run (kin
 #define KIND_IS(k) (BITGEN_KIND_##k == 0) /* i2s only */
 enum { BITGEN_KIND_I2S = 0, BITGEN_KIND_BLOCK, BITGEN_KIND_TL, BITGEN_KIND_FP };
 #endif
+/* the scalar block quantizer, where this runtime has SIMD paths beside it */
+#if BENCH_FMT && defined(__has_include)
+#if __has_include("quant_internal.h")
+#include "quant_internal.h"
+#define BENCH_BLK_REF 1
+#endif
+#endif
+#ifndef BENCH_BLK_REF
+#define BENCH_BLK_REF 0
+#endif
 
 static int is_gemv(const bitgen_kernel *k) {
   return strcmp(k->op, "gemv") == 0;
@@ -369,13 +379,46 @@ static const char *fmt_prepare_name(void) {
   return "bitgen_quantize";
 }
 
+/* The block activations in t against the scalar block quantizer, which
+ * every SIMD path of bitgen_quantize_blocks must equal bit for bit. */
+static const char *check_block_tokens(const float *x, tokset *t) {
+#if BENCH_BLK_REF
+  const size_t n = t->n, K = t->K, nb = n * K / g_fmt->block;
+  int8_t *q = xalloc(n * K);
+  float *d = xalloc(nb * sizeof *d);
+  int16_t *bs = xalloc(n * K / 16 * sizeof *bs);
+  check(bitgen_quantize_blocks_scalar(x, n, K, g_fmt->block, q, d, bs), "bitgen_quantize_blocks_scalar (reference)");
+  const char *bad = memcmp(q, t->q, n * K) != 0                           ? "q"
+                    : memcmp(d, t->d, nb * sizeof *d) != 0                ? "the block scales"
+                    : memcmp(bs, t->bsums, n * K / 16 * sizeof *bs) != 0 ? "the block sums"
+                                                                          : NULL;
+  bitgen_free(q);
+  bitgen_free(d);
+  bitgen_free(bs);
+  return bad;
+#else
+  (void)x, (void)t;
+  return NULL;
+#endif
+}
+
 /* The activations in t, prepared from x, against the reference quantizer
- * (i2s, tl) and the tl tables' definition.  The block quantizer has one
- * implementation: it is its own reference, so nothing is compared. */
+ * (i2s and tl: bitgen_quantize_scalar; block formats: the scalar block
+ * quantizer) and the tl tables' definition.  f16/bf16 take f32 as given. */
 static void check_tokens(const float *x, tokset *t, const char *what) {
-  if (KIND_IS(BLOCK) || KIND_IS(FP)) return;
+  if (KIND_IS(FP)) return;
   const size_t n = t->n, K = t->K;
   if (fault_fire(FAULT_QUANT)) t->q[n * K - 1] ^= 1;
+  if (KIND_IS(BLOCK)) {
+    const char *bad = check_block_tokens(x, t);
+    if (bad != NULL) {
+      fprintf(stderr, "bitgen-bench: FAIL: %s: %s of %zu token(s) of K = %zu differ from the scalar block quantizer; "
+                      "no results are written\n", what, bad, n, K);
+      exit(1);
+    }
+    g_checks->quant++;
+    return;
+  }
   int8_t *q = xalloc(n * K);
   bitgen_act *act = xalloc(n * sizeof *act);
   check(bitgen_quantize_scalar(x, n, K, q, act), "bitgen_quantize_scalar (reference)");

@@ -5,10 +5,9 @@
  * (bitgen_ref_gemv per token for i2s and tl, bitgen_ref_blocks for the
  * block formats), which is written independently of the kernel templates
  * and uses the kernels' final float formula, so equal means bit-equal.
- * Activations: bitgen_quantize_scalar for i2s and tl, and the tl tables
- * from their definition in bitgen_fmt.h (written here, not the runtime's).
- * The block quantizer has one implementation, so there is nothing to
- * compare it with; the kernel checks use its output as they receive it. */
+ * Activations: bitgen_quantize_scalar for i2s and tl, the scalar block
+ * quantizer for the block formats (bench.c), and the tl tables from their
+ * definition in bitgen_fmt.h (written here, not the runtime's). */
 #include "bench.h"
 
 #include <stdlib.h>

@@ -263,11 +263,11 @@ $ end
 }
 
 int ${P}_quantize(const float *x, size_t n, size_t K, ${P}_act *a, bitgen_pool *pool) {
-  int rc = ${P}_init();
-  if (rc) return rc;
   if (!x || !a) return BITGEN_E_NULL;
   if (a->tag != ACT_TAG) return BITGEN_E_MISMATCH;
   a->n = 0; /* empty until this call succeeds */
+  int rc = ${P}_init();
+  if (rc) return rc;
   const unsigned forms = act_forms_of(K);
   if (forms == 0 || n == 0 || n > a->max_tokens) return BITGEN_E_SIZE;
   if (!pool) pool = bitgen_pool_default();

@@ -68,8 +68,8 @@ void ${P}_act_free(${P}_act *a);
  * every format with a matrix of K columns.  K must be a K of this package
  * and n at most the object's max_tokens (else BITGEN_E_SIZE); non-finite
  * x is BITGEN_E_VALUE.  Tokens are spread over pool's threads (NULL: the
- * default pool); the result does not depend on it.  On any error a holds
- * no activations until the next successful call. */
+ * default pool); the result does not depend on it.  On any error (but a
+ * NULL or foreign a) a holds no activations until the next successful call. */
 int ${P}_quantize(const float *x, size_t n, size_t K, ${P}_act *a, bitgen_pool *pool);
 
 /* One token (decode): y (M floats) = W x the first token of a.  M must be

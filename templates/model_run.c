@@ -31,10 +31,13 @@ $   end
   if (rc != BITGEN_OK) return rc;
 $ end
 $ -- C statements: the normq op of a site for token t (its activations at A
-$ -- slot row j), x, b and w as C expressions.
-$ local function normq(site, x, b, w, j)
+$ -- slot row j), x, b and w as C expressions; then the trace of what it
+$ -- quantized (layer, pos: C expressions).
+$ local function normq(site, x, b, w, j, layer, pos)
 $   local op = O.sites[site]
 $   local K = op.n
+$   -- the values the op quantized: its input when it neither adds, activates nor norms
+$   local src = (op.pre == "none" and not op.norm) and x or ("c->ah + (" .. j .. ") * " .. K)
   rc = c->op_${site}(${x}, ${b}, ${w}, c->ah + (${j}) * ${K}, c->aq + (${j}) * ${K}, c->aact + (${j}),
 $   if op.block > 0 then
                      c->ad + (${j}) * ${K // op.block}, c->absum + (${j}) * ${K // 16});
@@ -42,6 +45,8 @@ $   else
                      NULL, NULL);
 $   end
   if (rc != BITGEN_OK) return rc;
+  if (c->trace)
+    run_trace(c, ${U}_TRACE_${site:upper()}, ${layer}, ${pos}, ${K}, ${src}, ${op.out == "f32" and "NULL" or ("c->aq + (" .. j .. ") * " .. K)}, NULL);
 $ end
 /* ---- the model runtime (docs/MODEL_RUNTIME.md, "Runtime / context") ---- */
 #include <math.h>
@@ -77,6 +82,8 @@ $ end
   ${P}_op_rope_fn op_rope_q, op_rope_k;
   ${P}_op_f16store_fn op_kv_store;
   ${P}_op_attn_fn op_attn;
+  ${P}_trace_fn trace;   /* ${P}_ctx_set_trace (tests); NULL: off */
+  void *trace_user;
 };
 
 static uint64_t run_now(void) { return bitgen_now_ns(); }
@@ -182,6 +189,19 @@ int ${P}_ctx_rewind(${P}_ctx *ctx, size_t pos) {
   return BITGEN_OK;
 }
 
+int ${P}_ctx_set_trace(${P}_ctx *ctx, ${P}_trace_fn fn, void *user) {
+  if (!ctx) return BITGEN_E_NULL;
+  ctx->trace = fn;
+  ctx->trace_user = user;
+  return BITGEN_OK;
+}
+
+static void run_trace(${P}_ctx *c, int site, size_t layer, size_t pos, size_t n, const float *x, const int8_t *q,
+                      const uint16_t *f16) {
+  const ${P}_trace ev = {site, layer, pos, n, x, q, f16};
+  c->trace(c->trace_user, &ev);
+}
+
 int ${P}_ctx_profile(const ${P}_ctx *ctx, ${P}_profile *out) {
   if (!ctx || !out) return BITGEN_E_NULL;
   *out = ctx->prof;
@@ -241,7 +261,7 @@ static int run_layer(${P}_ctx *c, size_t l, size_t n) {
     t0 = t1;                                \
   }
   for (size_t t = 0; t < n; t++) {
-$ normq("attn_norm", "c->x + t * " .. E, "l ? c->r + t * " .. E .. " : NULL", "L->attn_norm", "t")
+$ normq("attn_norm", "c->x + t * " .. E, "l ? c->r + t * " .. E .. " : NULL", "L->attn_norm", "t", "l", "p0 + t")
   }
   RUN_LAP(ops_ns)
 $ mm("attn_q", "L->attn_q", E, QD, "c->q")
@@ -256,26 +276,30 @@ $ mm("attn_v", "L->attn_v", E, KVD, "c->v")
     c->op_kv_store(c->v + t * ${KVD}, vc + pos * ${KVD});
     c->op_kv_store(c->k + t * ${KVD}, c->kbuf);
     for (size_t i = 0; i < ${KVD}; i++) kc[i * c->ld + pos] = c->kbuf[i];
+    if (c->trace) {
+      run_trace(c, ${U}_TRACE_K, l, pos, ${KVD}, c->k + t * ${KVD}, NULL, c->kbuf);
+      run_trace(c, ${U}_TRACE_V, l, pos, ${KVD}, c->v + t * ${KVD}, NULL, vc + pos * ${KVD});
+    }
   }
   run_attn_job job = {c, l, n, p0};
   rc = bitgen_pool_run(c->pool, ${h.n_head}, run_attn_task, &job);
   if (rc != BITGEN_OK) return rc;
   RUN_LAP(attention_ns)
   for (size_t t = 0; t < n; t++) {
-$ normq("attn_out", "c->att + t * " .. QD, "NULL", h.sub_norms and "L->attn_sub_norm" or "NULL", "t")
+$ normq("attn_out", "c->att + t * " .. QD, "NULL", h.sub_norms and "L->attn_sub_norm" or "NULL", "t", "l", "p0 + t")
   }
   RUN_LAP(ops_ns)
 $ mm("attn_output", "L->attn_output", QD, E, "c->r")
   RUN_LAP(matmul_ns)
   for (size_t t = 0; t < n; t++) {
-$ normq("ffn_norm", "c->x + t * " .. E, "c->r + t * " .. E, "L->ffn_norm", "t")
+$ normq("ffn_norm", "c->x + t * " .. E, "c->r + t * " .. E, "L->ffn_norm", "t", "l", "p0 + t")
   }
   RUN_LAP(ops_ns)
 $ mm("ffn_gate", "L->ffn_gate", E, F, "c->g")
 $ mm("ffn_up", "L->ffn_up", E, F, "c->u")
   RUN_LAP(matmul_ns)
   for (size_t t = 0; t < n; t++) {
-$ normq("ffn_out", "c->g + t * " .. F, "c->u + t * " .. F, h.sub_norms and "L->ffn_sub_norm" or "NULL", "t")
+$ normq("ffn_out", "c->g + t * " .. F, "c->u + t * " .. F, h.sub_norms and "L->ffn_sub_norm" or "NULL", "t", "l", "p0 + t")
   }
   RUN_LAP(ops_ns)
 $ mm("ffn_down", "L->ffn_down", F, E, "c->r")
@@ -290,7 +314,7 @@ static int run_output(${P}_ctx *c, size_t t0, size_t n_all, float *logits) {
   const size_t n = n_all - t0;
   int rc = BITGEN_OK;
   for (size_t t = t0; t < n_all; t++) {
-$ normq("out_norm", "c->x + t * " .. E, "c->r + t * " .. E, "c->model->output_norm", "t - t0")
+$ normq("out_norm", "c->x + t * " .. E, "c->r + t * " .. E, "c->model->output_norm", "t - t0", spec.layers, "c->pos + t")
   }
 $ mm("output", "c->model->output", E, h.n_vocab, "logits")
   return BITGEN_OK;

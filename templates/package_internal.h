@@ -61,6 +61,25 @@ $   end
  * if init failed). */
 const ${P}_op_table *${P}_op_table_get(size_t op);
 const ${P}_op_variant *${P}_op_selected(size_t op);
+
+/* Tracing a context (tests/test_decoder.c follows the runtime's roundings
+ * with it): eval calls fn(user, &ev) on the calling thread, per token, after
+ * each activation quantization site and each KV-cache store. */
+enum {
+  ${P:upper()}_TRACE_ATTN_NORM, ${P:upper()}_TRACE_ATTN_OUT, ${P:upper()}_TRACE_FFN_NORM, ${P:upper()}_TRACE_FFN_OUT,
+  ${P:upper()}_TRACE_OUT_NORM, /* layer ${P:upper()}_N_LAYER */
+  ${P:upper()}_TRACE_K, ${P:upper()}_TRACE_V, ${P:upper()}_NUM_TRACE_SITES
+};
+typedef struct {
+  int site;            /* ${P:upper()}_TRACE_* */
+  size_t layer, pos;   /* the token's position */
+  size_t n;            /* values */
+  const float *x;      /* the values quantized (or passed as f32, or rounded to f16 for the cache) */
+  const int8_t *q;     /* their int8 codes; NULL for f32 activations and the cache */
+  const uint16_t *f16; /* K, V: the f16 bits stored in the cache; else NULL */
+} ${P}_trace;
+typedef void (*${P}_trace_fn)(void *user, const ${P}_trace *ev);
+int ${P}_ctx_set_trace(${P}_ctx *ctx, ${P}_trace_fn fn, void *user); /* fn NULL: off; BITGEN_E_NULL */
 $ end
 
 #ifdef __cplusplus

@@ -10,6 +10,9 @@
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
 #define PKG(name) CAT(BITGEN_PKG_PREFIX, name)
+/* the low-level calls of the package's (first) format, <prefix>_<format>_name
+ * (<prefix>_lowlevel.h), from -DBITGEN_PKG_FORMAT */
+#define LL(name) CAT(CAT(BITGEN_PKG_PREFIX, BITGEN_PKG_FORMAT), name)
 
 static int failures;
 #define CHECK(cond, ...)                                         \

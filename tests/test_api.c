@@ -11,6 +11,8 @@
 #define CAT2(a, b) a##_##b
 #define CAT(a, b) CAT2(a, b)
 #define PKG(name) CAT(BITGEN_PKG_PREFIX, name)
+/* the per-format (low-level) calls of the package's format: <prefix>_<format>_name */
+#define LL(name) CAT(CAT(BITGEN_PKG_PREFIX, BITGEN_PKG_FORMAT), name)
 
 static int failures;
 #define CHECK(cond)                                                  \
@@ -36,12 +38,12 @@ static int expect_init(int want) {
   CHECK(rc == want);
   CHECK(PKG(selected)(0) == NULL);
   const bitgen_kernel *k = &PKG(package)()->kernels[0];
-  size_t size = PKG(packed_size)(0);
+  size_t size = LL(packed_size)(0);
   void *packed = bitgen_alloc(size);
   int8_t *q = bitgen_alloc(k->K);
   float *y = bitgen_alloc(k->M * sizeof(float));
   bitgen_act act = {1.0f, 0};
-  CHECK(PKG(gemv)(0, packed, size, 1.0f, q, k->K, &act, y, k->M, NULL) == want);
+  CHECK(LL(gemv)(0, packed, size, 1.0f, q, k->K, &act, y, k->M, NULL) == want);
   bitgen_free(packed), bitgen_free(q), bitgen_free(y);
   printf("init with BITGEN_ISA=%s: %s\n", getenv("BITGEN_ISA") ? getenv("BITGEN_ISA") : "", bitgen_strerror(rc));
   return failures != 0;
@@ -90,31 +92,31 @@ static void check_scale_rule(const int8_t *w, const uint8_t *packed, size_t size
   CHECK(bitgen_quantize(x2, 2, K, q, act) == BITGEN_OK);
   for (size_t i = 0; i < 2 * M; i++) y[i] = -7.0f;
   for (size_t i = 0; i < sizeof bad_w / sizeof *bad_w; i++) {
-    CHECK(PKG(gemv)(0, packed, size, bad_w[i], q, K, act, y, M, NULL) == BITGEN_E_VALUE);
-    CHECK(PKG(gemm)(0, packed, size, bad_w[i], q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE);
-    CHECK(PKG(gemv_tiles)(0, packed, size, bad_w[i], q, K, act, y, M, 0, tiles) == BITGEN_E_VALUE);
+    CHECK(LL(gemv)(0, packed, size, bad_w[i], q, K, act, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(LL(gemm)(0, packed, size, bad_w[i], q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(LL(gemv_tiles)(0, packed, size, bad_w[i], q, K, act, y, M, 0, tiles) == BITGEN_E_VALUE);
   }
   for (size_t i = 0; i < sizeof bad_s / sizeof *bad_s; i++) {
     const bitgen_act keep = act[1];
     act[1].scale = bad_s[i];
-    CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, act + 1, y, M, NULL) == BITGEN_E_VALUE);
-    CHECK(PKG(gemm)(0, packed, size, 0.5f, q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE); /* token 1 of 2 */
-    CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, act + 1, y, M, 0, tiles) == BITGEN_E_VALUE);
+    CHECK(LL(gemv)(0, packed, size, 0.5f, q, K, act + 1, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(LL(gemm)(0, packed, size, 0.5f, q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE); /* token 1 of 2 */
+    CHECK(LL(gemv_tiles)(0, packed, size, 0.5f, q, K, act + 1, y, M, 0, tiles) == BITGEN_E_VALUE);
     act[1] = keep;
   }
   {
     /* each scale finite, their ratio not */
     const bitgen_act keep = act[1];
     act[1].scale = 1e-30f;
-    CHECK(PKG(gemv)(0, packed, size, 1e10f, q, K, act + 1, y, M, NULL) == BITGEN_E_VALUE);
-    CHECK(PKG(gemm)(0, packed, size, 1e10f, q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(LL(gemv)(0, packed, size, 1e10f, q, K, act + 1, y, M, NULL) == BITGEN_E_VALUE);
+    CHECK(LL(gemm)(0, packed, size, 1e10f, q, K, 2, act, y, M, NULL) == BITGEN_E_VALUE);
     act[1] = keep;
   }
   CHECK(unchanged(y, 2 * M));
   /* a negative per-tensor scale is a value: y is the reference's */
   {
     float *want = bitgen_alloc(2 * M * sizeof(float));
-    CHECK(PKG(gemm)(0, packed, size, -0.75f, q, K, 2, act, y, M, NULL) == BITGEN_OK);
+    CHECK(LL(gemm)(0, packed, size, -0.75f, q, K, 2, act, y, M, NULL) == BITGEN_OK);
     CHECK(bitgen_ref_gemm(M, K, w, -0.75f, q, 2, act, want) == BITGEN_OK);
     CHECK(memcmp(y, want, 2 * M * sizeof(float)) == 0);
     bitgen_free(want);
@@ -124,19 +126,19 @@ static void check_scale_rule(const int8_t *w, const uint8_t *packed, size_t size
   memset(scratch, 0x5a, size);
   for (size_t i = 0; i < sizeof bad_w / sizeof *bad_w; i++) {
     size_t n = i2s_gguf(M, K, w, bad_w[i], src);
-    CHECK(PKG(pack_gguf)(0, M, K, src, n, scratch, size, &scale) == BITGEN_E_VALUE);
+    CHECK(LL(pack_gguf)(0, M, K, src, n, scratch, size, &scale) == BITGEN_E_VALUE);
   }
   for (size_t e = 0; e < M * K; e++) wf[e] = 0.0f; /* all zero: no scale */
-  CHECK(PKG(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
+  CHECK(LL(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
   for (size_t e = 0; e < M * K; e++) wf[e] = (float)w[e];
   wf[M * K - 1] = NAN;
-  CHECK(PKG(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
+  CHECK(LL(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
   wf[M * K - 1] = -INFINITY;
-  CHECK(PKG(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
+  CHECK(LL(pack_f32)(0, M, K, wf, scratch, size, &scale) == BITGEN_E_VALUE);
   int untouched = scale == 3.0f;
   for (size_t i = 0; i < size; i++) untouched &= scratch[i] == 0x5a;
   CHECK(untouched);
-  CHECK(PKG(pack_gguf)(0, M, K, src, i2s_gguf(M, K, w, -0.75f, src), scratch, size, &scale) == BITGEN_OK);
+  CHECK(LL(pack_gguf)(0, M, K, src, i2s_gguf(M, K, w, -0.75f, src), scratch, size, &scale) == BITGEN_OK);
   CHECK(scale == -0.75f && memcmp(scratch, packed, size) == 0);
 
   /* the quantizer: non-finite activations */
@@ -156,9 +158,9 @@ int main(int argc, char **argv) {
     for (size_t k = 0; k < pkg->nkernels; k++) CHECK(strcmp(PKG(selected)(k)->isa, argv[2]) == 0);
 
   const bitgen_kernel *k = &pkg->kernels[pkg->shapes[0].gemv];
-  const size_t M = k->M, K = k->K, size = PKG(packed_size)(0);
+  const size_t M = k->M, K = k->K, size = LL(packed_size)(0);
   CHECK(size >= M * K / 4);
-  CHECK(PKG(packed_size)(pkg->nshapes) == 0);
+  CHECK(LL(packed_size)(pkg->nshapes) == 0);
   CHECK(PKG(selected)(pkg->nkernels) == NULL);
   CHECK(PKG(matrix_shape)(pkg->nmatrices) == (size_t)-1);
   for (size_t m = 0; m < pkg->nmatrices; m++) CHECK(PKG(matrix_shape)(m) == pkg->matrices[m].shape);
@@ -173,47 +175,47 @@ int main(int argc, char **argv) {
   for (size_t i = 0; i < K; i++) x[i] = (float)((int)(i * 31 % 255) - 127) / 17.0f;
 
   /* packers: shape, null, size, alignment, value errors */
-  CHECK(PKG(pack_ternary)(pkg->nshapes, M, K, w, packed, size) == BITGEN_E_KERNEL);
-  CHECK(PKG(pack_ternary)(0, M + 1, K, w, packed, size) == BITGEN_E_SIZE);
-  CHECK(PKG(pack_ternary)(0, M, K + 128, w, packed, size) == BITGEN_E_SIZE);
-  CHECK(PKG(pack_ternary)(0, M, K, NULL, packed, size) == BITGEN_E_NULL);
-  CHECK(PKG(pack_ternary)(0, M, K, w, NULL, size) == BITGEN_E_NULL);
-  CHECK(PKG(pack_ternary)(0, M, K, w, packed, size - 1) == BITGEN_E_SIZE);
-  CHECK(PKG(pack_ternary)(0, M, K, w, packed + 1, size) == BITGEN_E_ALIGN);
+  CHECK(LL(pack_ternary)(pkg->nshapes, M, K, w, packed, size) == BITGEN_E_KERNEL);
+  CHECK(LL(pack_ternary)(0, M + 1, K, w, packed, size) == BITGEN_E_SIZE);
+  CHECK(LL(pack_ternary)(0, M, K + 128, w, packed, size) == BITGEN_E_SIZE);
+  CHECK(LL(pack_ternary)(0, M, K, NULL, packed, size) == BITGEN_E_NULL);
+  CHECK(LL(pack_ternary)(0, M, K, w, NULL, size) == BITGEN_E_NULL);
+  CHECK(LL(pack_ternary)(0, M, K, w, packed, size - 1) == BITGEN_E_SIZE);
+  CHECK(LL(pack_ternary)(0, M, K, w, packed + 1, size) == BITGEN_E_ALIGN);
   w[5] = 2;
-  CHECK(PKG(pack_ternary)(0, M, K, w, packed, size) == BITGEN_E_VALUE);
+  CHECK(LL(pack_ternary)(0, M, K, w, packed, size) == BITGEN_E_VALUE);
   w[5] = (int8_t)((int)(5 * 7919 % 3) - 1);
   float scale = 0.0f;
-  CHECK(PKG(pack_f32)(0, M, K, wf, packed, size, NULL) == BITGEN_E_NULL);
-  CHECK(PKG(pack_f32)(0, M, K, wf, packed, size, &scale) == BITGEN_OK);
+  CHECK(LL(pack_f32)(0, M, K, wf, packed, size, NULL) == BITGEN_E_NULL);
+  CHECK(LL(pack_f32)(0, M, K, wf, packed, size, &scale) == BITGEN_OK);
   CHECK(scale > 0.0f);
-  CHECK(PKG(pack_gguf)(0, M, K, (const uint8_t *)wf, 10, packed, size, &scale) == BITGEN_E_SIZE);
-  CHECK(PKG(pack_ternary)(0, M, K, w, packed, size) == BITGEN_OK);
+  CHECK(LL(pack_gguf)(0, M, K, (const uint8_t *)wf, 10, packed, size, &scale) == BITGEN_E_SIZE);
+  CHECK(LL(pack_ternary)(0, M, K, w, packed, size) == BITGEN_OK);
 
   /* gemv: quantize, run, compare with the reference; then every bad argument */
   bitgen_act act;
   CHECK(bitgen_quantize(x, 1, K, q, &act) == BITGEN_OK);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_OK);
+  CHECK(LL(gemv)(0, packed, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_OK);
   CHECK(bitgen_ref_gemv(M, K, w, 0.5f, q, &act, want) == BITGEN_OK);
   CHECK(memcmp(y, want, M * sizeof(float)) == 0);
-  CHECK(PKG(gemv)(pkg->nshapes, packed, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_KERNEL);
-  CHECK(PKG(gemv)(0, NULL, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_NULL);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, NULL, K, &act, y, M, NULL) == BITGEN_E_NULL);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, NULL, y, M, NULL) == BITGEN_E_NULL);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, NULL, M, NULL) == BITGEN_E_NULL);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K - 1, &act, y, M, NULL) == BITGEN_E_SIZE);
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &act, y, M - 1, NULL) == BITGEN_E_SIZE);
-  CHECK(PKG(gemv)(0, packed, size + 1, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_SIZE);
-  CHECK(PKG(gemv)(0, packed + 1, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_ALIGN);
+  CHECK(LL(gemv)(pkg->nshapes, packed, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_KERNEL);
+  CHECK(LL(gemv)(0, NULL, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_NULL);
+  CHECK(LL(gemv)(0, packed, size, 0.5f, NULL, K, &act, y, M, NULL) == BITGEN_E_NULL);
+  CHECK(LL(gemv)(0, packed, size, 0.5f, q, K, NULL, y, M, NULL) == BITGEN_E_NULL);
+  CHECK(LL(gemv)(0, packed, size, 0.5f, q, K, &act, NULL, M, NULL) == BITGEN_E_NULL);
+  CHECK(LL(gemv)(0, packed, size, 0.5f, q, K - 1, &act, y, M, NULL) == BITGEN_E_SIZE);
+  CHECK(LL(gemv)(0, packed, size, 0.5f, q, K, &act, y, M - 1, NULL) == BITGEN_E_SIZE);
+  CHECK(LL(gemv)(0, packed, size + 1, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_SIZE);
+  CHECK(LL(gemv)(0, packed + 1, size, 0.5f, q, K, &act, y, M, NULL) == BITGEN_E_ALIGN);
   bitgen_act bad = {0.0f, 0};
-  CHECK(PKG(gemv)(0, packed, size, 0.5f, q, K, &bad, y, M, NULL) == BITGEN_E_VALUE);
+  CHECK(LL(gemv)(0, packed, size, 0.5f, q, K, &bad, y, M, NULL) == BITGEN_E_VALUE);
   const bitgen_variant *v = PKG(selected)(pkg->shapes[0].gemv);
-  CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 0, v->tiles + 1) == BITGEN_E_SIZE);
-  CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 2, 1) == BITGEN_E_SIZE);
+  CHECK(LL(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 0, v->tiles + 1) == BITGEN_E_SIZE);
+  CHECK(LL(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 2, 1) == BITGEN_E_SIZE);
   /* tiles split by hand give the same bytes */
   memset(y, 0, M * sizeof(float));
-  CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 0, v->tiles / 3) == BITGEN_OK);
-  CHECK(PKG(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, v->tiles / 3, v->tiles) == BITGEN_OK);
+  CHECK(LL(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, 0, v->tiles / 3) == BITGEN_OK);
+  CHECK(LL(gemv_tiles)(0, packed, size, 0.5f, q, K, &act, y, M, v->tiles / 3, v->tiles) == BITGEN_OK);
   CHECK(memcmp(y, want, M * sizeof(float)) == 0);
   check_scale_rule(w, packed, size, x);
 

@@ -35,11 +35,11 @@ typedef struct {
 /* y for N tokens through the API with one pool (NULL: the default). */
 static int multiply(const shape *t, size_t N, float *y, bitgen_pool *pool) {
 #ifdef TEST_KIND_BLOCK
-  if (N == 1) return PKG(gemv)(t->s, t->packed, t->size, t->q, t->d, t->bsums, t->K, y, t->M, pool);
-  return PKG(gemm)(t->s, t->packed, t->size, t->q, t->d, t->bsums, t->K, N, y, t->M, pool);
+  if (N == 1) return LL(gemv)(t->s, t->packed, t->size, t->q, t->d, t->bsums, t->K, y, t->M, pool);
+  return LL(gemm)(t->s, t->packed, t->size, t->q, t->d, t->bsums, t->K, N, y, t->M, pool);
 #else
-  if (N == 1) return PKG(gemv)(t->s, t->packed, t->size, t->wscale, t->lut, t->K, t->act, y, t->M, pool);
-  return PKG(gemm)(t->s, t->packed, t->size, t->wscale, t->lut, t->K, N, t->act, y, t->M, pool);
+  if (N == 1) return LL(gemv)(t->s, t->packed, t->size, t->wscale, t->lut, t->K, t->act, y, t->M, pool);
+  return LL(gemm)(t->s, t->packed, t->size, t->wscale, t->lut, t->K, N, t->act, y, t->M, pool);
 #endif
 }
 
@@ -50,28 +50,28 @@ static void prepare(shape *t, const bitgen_package *pkg) {
   for (size_t i = 0; i < NMAX * K; i++) t->x[i] = (float)((int)(next() % 20001) - 10000) / 997.0f;
 #ifdef TEST_KIND_BLOCK
   const bitgen_format *f = bitgen_format_by_name(pkg->format);
-  CHECK(PKG(pack_f32)(t->s, M, K, t->w, t->packed, t->size) == BITGEN_OK, "pack_f32");
+  CHECK(LL(pack_f32)(t->s, M, K, t->w, t->packed, t->size) == BITGEN_OK, "pack_f32");
   /* export, then import again: the same GGUF bytes and the same packed bytes */
-  CHECK(PKG(export_gguf)(t->s, M, K, t->packed, t->size, t->gguf, t->gsize) == BITGEN_OK, "export");
+  CHECK(LL(export_gguf)(t->s, M, K, t->packed, t->size, t->gguf, t->gsize) == BITGEN_OK, "export");
   uint8_t *again = bitgen_alloc(t->size);
-  CHECK(again && PKG(pack_gguf)(t->s, M, K, t->gguf, t->gsize, again, t->size) == BITGEN_OK, "import");
+  CHECK(again && LL(pack_gguf)(t->s, M, K, t->gguf, t->gsize, again, t->size) == BITGEN_OK, "import");
   CHECK(again && memcmp(again, t->packed, t->size) == 0, "import(export(p)) != p");
-  CHECK(PKG(export_gguf)(t->s, M, K, again, t->size, t->gguf2, t->gsize) == BITGEN_OK, "export 2");
+  CHECK(LL(export_gguf)(t->s, M, K, again, t->size, t->gguf2, t->gsize) == BITGEN_OK, "export 2");
   CHECK(memcmp(t->gguf, t->gguf2, t->gsize) == 0, "export not stable");
   bitgen_free(again);
-  CHECK(PKG(quantize)(t->x, NMAX, K, t->q, t->d, t->bsums) == BITGEN_OK, "quantize");
+  CHECK(LL(quantize)(t->x, NMAX, K, t->q, t->d, t->bsums) == BITGEN_OK, "quantize");
   CHECK(bitgen_blk_unpack(f, M, K, pkg->prows, t->packed, t->size, t->wt, t->wd) == BITGEN_OK, "unpack");
   CHECK(bitgen_ref_blocks(M, K, f->block, t->wt, t->wd, t->q, t->d, NMAX, t->want) == BITGEN_OK, "reference");
 #else
-  CHECK(PKG(pack_f32)(t->s, M, K, t->w, t->packed, t->size, &t->wscale) == BITGEN_OK, "pack_f32");
+  CHECK(LL(pack_f32)(t->s, M, K, t->w, t->packed, t->size, &t->wscale) == BITGEN_OK, "pack_f32");
   CHECK(bitgen_tl_unpack(M, K, pkg->prows, t->packed, t->size, t->wt) == BITGEN_OK, "unpack");
   /* the ternary packer gives the same bytes */
   uint8_t *again = bitgen_alloc(t->size);
-  CHECK(again && PKG(pack_ternary)(t->s, M, K, t->wt, again, t->size) == BITGEN_OK, "pack_ternary");
+  CHECK(again && LL(pack_ternary)(t->s, M, K, t->wt, again, t->size) == BITGEN_OK, "pack_ternary");
   CHECK(again && memcmp(again, t->packed, t->size) == 0, "pack_ternary != pack_f32");
   bitgen_free(again);
   CHECK(bitgen_quantize(t->x, NMAX, K, t->q, t->act) == BITGEN_OK, "quantize");
-  CHECK(PKG(tables)(t->q, NMAX, K, t->lut) == BITGEN_OK, "tables");
+  CHECK(LL(tables)(t->q, NMAX, K, t->lut) == BITGEN_OK, "tables");
   CHECK(bitgen_ref_gemm(M, K, t->wt, t->wscale, t->q, NMAX, t->act, t->want) == BITGEN_OK, "reference");
 #endif
 }
@@ -83,13 +83,13 @@ static void check_rows(const shape *t) {
   for (size_t i = 0; row && i < t->M; i++) {
 #ifdef TEST_KIND_BLOCK
     const size_t B = bitgen_format_by_name(PKG(package)()->format)->block;
-    CHECK(PKG(row)(t->s, t->packed, t->size, i, row) == BITGEN_OK, "row %zu", i);
+    CHECK(LL(row)(t->s, t->packed, t->size, i, row) == BITGEN_OK, "row %zu", i);
     for (size_t k = 0; k < t->K; k++) {
       const float want = (float)t->wt[i * t->K + k] * t->wd[(i * t->K + k) / B];
       CHECK(memcmp(&row[k], &want, sizeof want) == 0, "shape %zu row %zu k %zu", t->s, i, k);
     }
 #else
-    CHECK(PKG(row)(t->s, t->packed, t->size, t->wscale, i, row) == BITGEN_OK, "row %zu", i);
+    CHECK(LL(row)(t->s, t->packed, t->size, t->wscale, i, row) == BITGEN_OK, "row %zu", i);
     for (size_t k = 0; k < t->K; k++) {
       const int8_t w = t->wt[i * t->K + k];
       const float want = w == 0 ? 0.0f : w > 0 ? t->wscale : -t->wscale;
@@ -98,10 +98,10 @@ static void check_rows(const shape *t) {
 #endif
   }
 #ifdef TEST_KIND_BLOCK
-  CHECK(row && PKG(row)(t->s, t->packed, t->size, t->M, row) == BITGEN_E_SIZE, "row M");
+  CHECK(row && LL(row)(t->s, t->packed, t->size, t->M, row) == BITGEN_E_SIZE, "row M");
 #else
-  CHECK(row && PKG(row)(t->s, t->packed, t->size, t->wscale, t->M, row) == BITGEN_E_SIZE, "row M");
-  CHECK(row && PKG(row)(t->s, t->packed, t->size, NAN, 0, row) == BITGEN_E_VALUE, "row wscale");
+  CHECK(row && LL(row)(t->s, t->packed, t->size, t->wscale, t->M, row) == BITGEN_E_SIZE, "row M");
+  CHECK(row && LL(row)(t->s, t->packed, t->size, NAN, 0, row) == BITGEN_E_VALUE, "row wscale");
 #endif
   bitgen_free(row);
 }
@@ -123,57 +123,57 @@ static void check_threads(const shape *t, bitgen_pool **pools) {
 static void check_errors(shape *t) {
   const size_t s = t->s, M = t->M, K = t->K, size = t->size;
   float *y = t->y;
-  CHECK(PKG(packed_size)(999) == 0, "bad shape size");
+  CHECK(LL(packed_size)(999) == 0, "bad shape size");
 #ifdef TEST_KIND_BLOCK
   const int8_t *q = t->q;
   const float *d = t->d;
   const int16_t *b = t->bsums;
-  CHECK(PKG(gemv)(999, t->packed, size, q, d, b, K, y, M, NULL) == BITGEN_E_KERNEL, "shape");
-  CHECK(PKG(gemv)(s, NULL, size, q, d, b, K, y, M, NULL) == BITGEN_E_NULL, "packed");
-  CHECK(PKG(gemv)(s, t->packed, size, NULL, d, b, K, y, M, NULL) == BITGEN_E_NULL, "q");
-  CHECK(PKG(gemv)(s, t->packed, size, q, NULL, b, K, y, M, NULL) == BITGEN_E_NULL, "d");
-  CHECK(PKG(gemv)(s, t->packed, size, q, d, NULL, K, y, M, NULL) == BITGEN_E_NULL, "bsums");
-  CHECK(PKG(gemv)(s, t->packed, size, q, d, b, K, NULL, M, NULL) == BITGEN_E_NULL, "y");
-  CHECK(PKG(gemv)(s, t->packed, size - 1, q, d, b, K, y, M, NULL) == BITGEN_E_SIZE, "size");
-  CHECK(PKG(gemv)(s, t->packed, size, q, d, b, K + 1, y, M, NULL) == BITGEN_E_SIZE, "K");
-  CHECK(PKG(gemv)(s, t->packed, size, q, d, b, K, y, M + 1, NULL) == BITGEN_E_SIZE, "M");
-  CHECK(PKG(gemm)(s, t->packed, size, q, d, b, K, 0, y, M, NULL) == BITGEN_E_SIZE, "N = 0");
-  CHECK(PKG(gemv)(s, t->packed + 1, size, q, d, b, K, y, M, NULL) == BITGEN_E_ALIGN, "alignment");
-  CHECK(PKG(pack_f32)(s, M + 1, K, t->w, t->packed, size) == BITGEN_E_SIZE, "pack M");
-  CHECK(PKG(pack_gguf)(s, M, K, t->gguf, t->gsize - 1, t->packed, size) == BITGEN_E_SIZE, "gguf size");
-  CHECK(PKG(export_gguf)(s, M, K, t->packed, size, NULL, t->gsize) == BITGEN_E_NULL, "export dst");
-  CHECK(PKG(quantize)(t->x, 1, K + 1, t->q, t->d, t->bsums) != BITGEN_OK, "quantize K");
+  CHECK(LL(gemv)(999, t->packed, size, q, d, b, K, y, M, NULL) == BITGEN_E_KERNEL, "shape");
+  CHECK(LL(gemv)(s, NULL, size, q, d, b, K, y, M, NULL) == BITGEN_E_NULL, "packed");
+  CHECK(LL(gemv)(s, t->packed, size, NULL, d, b, K, y, M, NULL) == BITGEN_E_NULL, "q");
+  CHECK(LL(gemv)(s, t->packed, size, q, NULL, b, K, y, M, NULL) == BITGEN_E_NULL, "d");
+  CHECK(LL(gemv)(s, t->packed, size, q, d, NULL, K, y, M, NULL) == BITGEN_E_NULL, "bsums");
+  CHECK(LL(gemv)(s, t->packed, size, q, d, b, K, NULL, M, NULL) == BITGEN_E_NULL, "y");
+  CHECK(LL(gemv)(s, t->packed, size - 1, q, d, b, K, y, M, NULL) == BITGEN_E_SIZE, "size");
+  CHECK(LL(gemv)(s, t->packed, size, q, d, b, K + 1, y, M, NULL) == BITGEN_E_SIZE, "K");
+  CHECK(LL(gemv)(s, t->packed, size, q, d, b, K, y, M + 1, NULL) == BITGEN_E_SIZE, "M");
+  CHECK(LL(gemm)(s, t->packed, size, q, d, b, K, 0, y, M, NULL) == BITGEN_E_SIZE, "N = 0");
+  CHECK(LL(gemv)(s, t->packed + 1, size, q, d, b, K, y, M, NULL) == BITGEN_E_ALIGN, "alignment");
+  CHECK(LL(pack_f32)(s, M + 1, K, t->w, t->packed, size) == BITGEN_E_SIZE, "pack M");
+  CHECK(LL(pack_gguf)(s, M, K, t->gguf, t->gsize - 1, t->packed, size) == BITGEN_E_SIZE, "gguf size");
+  CHECK(LL(export_gguf)(s, M, K, t->packed, size, NULL, t->gsize) == BITGEN_E_NULL, "export dst");
+  CHECK(LL(quantize)(t->x, 1, K + 1, t->q, t->d, t->bsums) != BITGEN_OK, "quantize K");
   const float saved = t->w[0];
   t->w[0] = NAN;
   uint8_t *scratch = bitgen_alloc(size);
-  CHECK(PKG(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack NaN");
+  CHECK(LL(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack NaN");
   t->w[0] = saved;
   bitgen_free(scratch);
 #else
   const int16_t *lut = t->lut;
   bitgen_act *act = t->act;
   const float ws = t->wscale;
-  CHECK(PKG(gemv)(999, t->packed, size, ws, lut, K, act, y, M, NULL) == BITGEN_E_KERNEL, "shape");
-  CHECK(PKG(gemv)(s, NULL, size, ws, lut, K, act, y, M, NULL) == BITGEN_E_NULL, "packed");
-  CHECK(PKG(gemv)(s, t->packed, size, ws, NULL, K, act, y, M, NULL) == BITGEN_E_NULL, "lut");
-  CHECK(PKG(gemv)(s, t->packed, size, ws, lut, K, NULL, y, M, NULL) == BITGEN_E_NULL, "act");
-  CHECK(PKG(gemv)(s, t->packed, size, ws, lut, K, act, NULL, M, NULL) == BITGEN_E_NULL, "y");
-  CHECK(PKG(gemv)(s, t->packed, size + 1, ws, lut, K, act, y, M, NULL) == BITGEN_E_SIZE, "size");
-  CHECK(PKG(gemv)(s, t->packed, size, ws, lut, K + 1, act, y, M, NULL) == BITGEN_E_SIZE, "K");
-  CHECK(PKG(gemv)(s, t->packed, size, ws, lut, K, act, y, M + 1, NULL) == BITGEN_E_SIZE, "M");
-  CHECK(PKG(gemm)(s, t->packed, size, ws, lut, K, 0, act, y, M, NULL) == BITGEN_E_SIZE, "N = 0");
-  CHECK(PKG(gemv)(s, t->packed + 1, size, ws, lut, K, act, y, M, NULL) == BITGEN_E_ALIGN, "alignment");
-  CHECK(PKG(gemv)(s, t->packed, size, NAN, lut, K, act, y, M, NULL) == BITGEN_E_VALUE, "wscale NaN");
+  CHECK(LL(gemv)(999, t->packed, size, ws, lut, K, act, y, M, NULL) == BITGEN_E_KERNEL, "shape");
+  CHECK(LL(gemv)(s, NULL, size, ws, lut, K, act, y, M, NULL) == BITGEN_E_NULL, "packed");
+  CHECK(LL(gemv)(s, t->packed, size, ws, NULL, K, act, y, M, NULL) == BITGEN_E_NULL, "lut");
+  CHECK(LL(gemv)(s, t->packed, size, ws, lut, K, NULL, y, M, NULL) == BITGEN_E_NULL, "act");
+  CHECK(LL(gemv)(s, t->packed, size, ws, lut, K, act, NULL, M, NULL) == BITGEN_E_NULL, "y");
+  CHECK(LL(gemv)(s, t->packed, size + 1, ws, lut, K, act, y, M, NULL) == BITGEN_E_SIZE, "size");
+  CHECK(LL(gemv)(s, t->packed, size, ws, lut, K + 1, act, y, M, NULL) == BITGEN_E_SIZE, "K");
+  CHECK(LL(gemv)(s, t->packed, size, ws, lut, K, act, y, M + 1, NULL) == BITGEN_E_SIZE, "M");
+  CHECK(LL(gemm)(s, t->packed, size, ws, lut, K, 0, act, y, M, NULL) == BITGEN_E_SIZE, "N = 0");
+  CHECK(LL(gemv)(s, t->packed + 1, size, ws, lut, K, act, y, M, NULL) == BITGEN_E_ALIGN, "alignment");
+  CHECK(LL(gemv)(s, t->packed, size, NAN, lut, K, act, y, M, NULL) == BITGEN_E_VALUE, "wscale NaN");
   const float saved = act[0].scale;
   act[0].scale = 0.0f;
-  CHECK(PKG(gemv)(s, t->packed, size, ws, lut, K, act, y, M, NULL) == BITGEN_E_VALUE, "act scale 0");
+  CHECK(LL(gemv)(s, t->packed, size, ws, lut, K, act, y, M, NULL) == BITGEN_E_VALUE, "act scale 0");
   act[0].scale = saved;
-  CHECK(PKG(tables)(NULL, 1, K, t->lut) == BITGEN_E_NULL, "tables q");
-  CHECK(PKG(pack_ternary)(s, M, K + 1, t->wt, t->packed, size) == BITGEN_E_SIZE, "pack K");
+  CHECK(LL(tables)(NULL, 1, K, t->lut) == BITGEN_E_NULL, "tables q");
+  CHECK(LL(pack_ternary)(s, M, K + 1, t->wt, t->packed, size) == BITGEN_E_SIZE, "pack K");
   int8_t keep = t->wt[0];
   t->wt[0] = 2;
   uint8_t *scratch = bitgen_alloc(size);
-  CHECK(PKG(pack_ternary)(s, M, K, t->wt, scratch, size) == BITGEN_E_VALUE, "pack value 2");
+  CHECK(LL(pack_ternary)(s, M, K, t->wt, scratch, size) == BITGEN_E_VALUE, "pack value 2");
   t->wt[0] = keep;
   bitgen_free(scratch);
 #endif
@@ -233,22 +233,22 @@ static void check_scale_rule(shape *t) {
       memcpy(keep, t->gguf + at * G + d_at, 2);
       t->gguf[at * G + d_at] = (uint8_t)bad16[i];
       t->gguf[at * G + d_at + 1] = (uint8_t)(bad16[i] >> 8);
-      CHECK(PKG(pack_gguf)(s, M, K, t->gguf, t->gsize, scratch, size) == BITGEN_E_VALUE, "pack_gguf %04x", bad16[i]);
+      CHECK(LL(pack_gguf)(s, M, K, t->gguf, t->gsize, scratch, size) == BITGEN_E_VALUE, "pack_gguf %04x", bad16[i]);
       memcpy(t->gguf + at * G + d_at, keep, 2);
     }
   /* f32 weights: non-finite, or finite with a block scale beyond f16 */
   for (size_t i = 0; i < 4; i++) {
     const float keep = t->w[M * K - 1];
     t->w[M * K - 1] = i < 3 ? bad[i] : 1e30f;
-    CHECK(PKG(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 weight %g", t->w[M * K - 1]);
+    CHECK(LL(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 weight %g", t->w[M * K - 1]);
     t->w[M * K - 1] = keep;
   }
   CHECK(all_bytes(scratch, size, 0x5a), "packed written on a scale error");
   /* all zero is fine for block formats: every block gets d = 0 and y = 0 */
   {
     float *zero = bitgen_alloc(M * K * sizeof(float));
-    CHECK(zero && PKG(pack_f32)(s, M, K, zero, scratch, size) == BITGEN_OK, "pack_f32 all zero");
-    CHECK(PKG(gemv)(s, scratch, size, t->q, t->d, t->bsums, K, y, M, NULL) == BITGEN_OK, "gemv zero weights");
+    CHECK(zero && LL(pack_f32)(s, M, K, zero, scratch, size) == BITGEN_OK, "pack_f32 all zero");
+    CHECK(LL(gemv)(s, scratch, size, t->q, t->d, t->bsums, K, y, M, NULL) == BITGEN_OK, "gemv zero weights");
     int zeros = 1;
     for (size_t i = 0; i < M; i++) zeros &= y[i] == 0.0f;
     CHECK(zeros, "zero weights give y = 0");
@@ -258,7 +258,7 @@ static void check_scale_rule(shape *t) {
   for (size_t i = 0; i < 3; i++) {
     const float keep = t->x[2 * K - 1];
     t->x[2 * K - 1] = bad[i];
-    CHECK(PKG(quantize)(t->x, 2, K, t->q, t->d, t->bsums) == BITGEN_E_VALUE, "quantize %g", bad[i]);
+    CHECK(LL(quantize)(t->x, 2, K, t->q, t->d, t->bsums) == BITGEN_E_VALUE, "quantize %g", bad[i]);
     t->x[2 * K - 1] = keep;
   }
 #else
@@ -303,15 +303,15 @@ static void check_scale_rule(shape *t) {
       uint32_t bits;
       memcpy(&bits, &bad_w[i], 4);
       for (int b = 0; b < 4; b++) src[M * K / 4 + (size_t)b] = (uint8_t)(bits >> (8 * b)); /* little-endian */
-      CHECK(PKG(pack_gguf)(s, M, K, src, M * K / 4 + 4, scratch, size, &scale) == BITGEN_E_VALUE,
+      CHECK(LL(pack_gguf)(s, M, K, src, M * K / 4 + 4, scratch, size, &scale) == BITGEN_E_VALUE,
             "pack_gguf scale %g", bad_w[i]);
     }
     float *zero = bitgen_alloc(M * K * sizeof(float));
-    CHECK(zero && PKG(pack_f32)(s, M, K, zero, scratch, size, &scale) == BITGEN_E_VALUE, "pack_f32 all zero");
+    CHECK(zero && LL(pack_f32)(s, M, K, zero, scratch, size, &scale) == BITGEN_E_VALUE, "pack_f32 all zero");
     for (size_t i = 0; i < 3; i++) {
       const float keep = t->w[0];
       t->w[0] = bad[i];
-      CHECK(PKG(pack_f32)(s, M, K, t->w, scratch, size, &scale) == BITGEN_E_VALUE, "pack_f32 %g", bad[i]);
+      CHECK(LL(pack_f32)(s, M, K, t->w, scratch, size, &scale) == BITGEN_E_VALUE, "pack_f32 %g", bad[i]);
       t->w[0] = keep;
     }
     CHECK(all_bytes(scratch, size, 0x5a) && scale == 3.0f, "packed written on a scale error");
@@ -335,7 +335,7 @@ int main(void) {
   CHECK(PKG(init)() == BITGEN_OK, "init");
   const bitgen_package *pkg = PKG(package)();
   for (size_t s = 0; s < pkg->nshapes; s++) {
-    shape t = {.s = s, .M = pkg->shapes[s].M, .K = pkg->shapes[s].K, .size = PKG(packed_size)(s), .wscale = 1.0f};
+    shape t = {.s = s, .M = pkg->shapes[s].M, .K = pkg->shapes[s].K, .size = LL(packed_size)(s), .wscale = 1.0f};
     const size_t M = t.M, K = t.K;
     t.w = bitgen_alloc(M * K * sizeof(float)), t.x = bitgen_alloc(NMAX * K * sizeof(float));
     t.want = bitgen_alloc(NMAX * M * sizeof(float)), t.y0 = bitgen_alloc(NMAX * M * sizeof(float));
@@ -343,14 +343,14 @@ int main(void) {
     t.packed = bitgen_alloc(t.size);
 #ifdef TEST_KIND_BLOCK
     const size_t nb = K / bitgen_format_by_name(pkg->format)->block;
-    t.gsize = PKG(gguf_size)(s);
+    t.gsize = LL(gguf_size)(s);
     t.wd = bitgen_alloc(M * nb * sizeof(float)), t.d = bitgen_alloc(NMAX * nb * sizeof(float));
     t.bsums = bitgen_alloc(NMAX * K / 16 * sizeof(int16_t));
     t.gguf = bitgen_alloc(t.gsize), t.gguf2 = bitgen_alloc(t.gsize);
     const int ok = t.wd && t.d && t.bsums && t.gguf && t.gguf2;
 #else
     t.act = bitgen_alloc(NMAX * sizeof(bitgen_act));
-    t.lut = bitgen_alloc(NMAX * PKG(lut_size)(K) * sizeof(int16_t));
+    t.lut = bitgen_alloc(NMAX * LL(lut_size)(K) * sizeof(int16_t));
     const int ok = t.act && t.lut;
 #endif
     if (!ok || !t.w || !t.x || !t.want || !t.y0 || !t.y || !t.wt || !t.q || !t.packed) {

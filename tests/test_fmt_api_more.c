@@ -28,11 +28,11 @@ typedef struct {
 
 static int multiply(const shape *t, size_t N, float *y, bitgen_pool *pool) {
 #ifdef TEST_FP
-  if (N == 1) return PKG(gemv)(t->s, t->packed, t->size, t->x, t->K, y, t->M, pool);
-  return PKG(gemm)(t->s, t->packed, t->size, t->x, t->K, N, y, t->M, pool);
+  if (N == 1) return LL(gemv)(t->s, t->packed, t->size, t->x, t->K, y, t->M, pool);
+  return LL(gemm)(t->s, t->packed, t->size, t->x, t->K, N, y, t->M, pool);
 #else
-  if (N == 1) return PKG(gemv)(t->s, t->packed, t->size, t->q, t->d, t->bsums, t->K, y, t->M, pool);
-  return PKG(gemm)(t->s, t->packed, t->size, t->q, t->d, t->bsums, t->K, N, y, t->M, pool);
+  if (N == 1) return LL(gemv)(t->s, t->packed, t->size, t->q, t->d, t->bsums, t->K, y, t->M, pool);
+  return LL(gemm)(t->s, t->packed, t->size, t->q, t->d, t->bsums, t->K, N, y, t->M, pool);
 #endif
 }
 
@@ -41,19 +41,19 @@ static void prepare(shape *t, const bitgen_package *pkg) {
   const bitgen_format *f = bitgen_format_by_name(pkg->format);
   for (size_t i = 0; i < M * K; i++) t->w[i] = (float)((int)(next() % 20001) - 10000) / 3001.0f;
   for (size_t i = 0; i < NMAX * K; i++) t->x[i] = (float)((int)(next() % 20001) - 10000) / 997.0f;
-  CHECK(PKG(pack_f32)(t->s, M, K, t->w, t->packed, t->size) == BITGEN_OK, "pack_f32");
-  CHECK(PKG(export_gguf)(t->s, M, K, t->packed, t->size, t->gguf, t->gsize) == BITGEN_OK, "export");
+  CHECK(LL(pack_f32)(t->s, M, K, t->w, t->packed, t->size) == BITGEN_OK, "pack_f32");
+  CHECK(LL(export_gguf)(t->s, M, K, t->packed, t->size, t->gguf, t->gsize) == BITGEN_OK, "export");
   uint8_t *again = bitgen_alloc(t->size);
-  CHECK(again && PKG(pack_gguf)(t->s, M, K, t->gguf, t->gsize, again, t->size) == BITGEN_OK, "import");
+  CHECK(again && LL(pack_gguf)(t->s, M, K, t->gguf, t->gsize, again, t->size) == BITGEN_OK, "import");
   CHECK(again && memcmp(again, t->packed, t->size) == 0, "import(export(p)) != p");
-  CHECK(PKG(export_gguf)(t->s, M, K, again, t->size, t->gguf2, t->gsize) == BITGEN_OK, "export 2");
+  CHECK(LL(export_gguf)(t->s, M, K, again, t->size, t->gguf2, t->gsize) == BITGEN_OK, "export 2");
   CHECK(memcmp(t->gguf, t->gguf2, t->gsize) == 0, "export not stable");
   bitgen_free(again);
 #ifdef TEST_FP
   CHECK(bitgen_fp_unpack(f, M, K, pkg->prows, t->packed, t->size, t->wf) == BITGEN_OK, "unpack");
   CHECK(bitgen_ref_fp(M, K, t->wf, t->x, NMAX, t->want) == BITGEN_OK, "reference");
 #else
-  CHECK(PKG(quantize)(t->x, NMAX, K, t->q, t->d, t->bsums) == BITGEN_OK, "quantize");
+  CHECK(LL(quantize)(t->x, NMAX, K, t->q, t->d, t->bsums) == BITGEN_OK, "quantize");
   CHECK(bitgen_q6k_unpack(M, K, pkg->prows, t->packed, t->size, t->wt, t->sc, t->wd) == BITGEN_OK, "unpack");
   CHECK(bitgen_ref_q6k(M, K, t->wt, t->sc, t->wd, t->q, t->d, NMAX, t->want) == BITGEN_OK, "reference");
   for (size_t e = 0; e < M * K; e++) { /* ggml's dequantization: (d * scale) * q */
@@ -81,14 +81,14 @@ static void check_threads(const shape *t, bitgen_pool **pools) {
 static void check_rows(const shape *t) {
   float *row = bitgen_alloc(t->K * sizeof(float));
   for (size_t i = 0; row && i < t->M; i++) {
-    CHECK(PKG(row)(t->s, t->packed, t->size, i, row) == BITGEN_OK, "row %zu", i);
+    CHECK(LL(row)(t->s, t->packed, t->size, i, row) == BITGEN_OK, "row %zu", i);
     CHECK(memcmp(row, t->wf + i * t->K, t->K * sizeof(float)) == 0, "shape %zu row %zu != decode", t->s, i);
   }
   if (row) {
-    CHECK(PKG(row)(t->s, t->packed, t->size, t->M, row) == BITGEN_E_SIZE, "row M");
-    CHECK(PKG(row)(999, t->packed, t->size, 0, row) == BITGEN_E_KERNEL, "row shape");
-    CHECK(PKG(row)(t->s, NULL, t->size, 0, row) == BITGEN_E_NULL, "row packed");
-    CHECK(PKG(row)(t->s, t->packed, t->size - 1, 0, row) == BITGEN_E_SIZE, "row size");
+    CHECK(LL(row)(t->s, t->packed, t->size, t->M, row) == BITGEN_E_SIZE, "row M");
+    CHECK(LL(row)(999, t->packed, t->size, 0, row) == BITGEN_E_KERNEL, "row shape");
+    CHECK(LL(row)(t->s, NULL, t->size, 0, row) == BITGEN_E_NULL, "row packed");
+    CHECK(LL(row)(t->s, t->packed, t->size - 1, 0, row) == BITGEN_E_SIZE, "row size");
   }
   bitgen_free(row);
 }
@@ -105,27 +105,27 @@ static void check_errors(shape *t) {
   float *y = t->y;
   uint8_t *scratch = bitgen_alloc(size);
   memset(scratch, 0x5a, size);
-  CHECK(PKG(packed_size)(999) == 0 && PKG(gguf_size)(999) == 0, "bad shape size");
-  CHECK(PKG(pack_f32)(s, M + 1, K, t->w, scratch, size) == BITGEN_E_SIZE, "pack M");
-  CHECK(PKG(pack_gguf)(s, M, K, t->gguf, t->gsize - 1, scratch, size) == BITGEN_E_SIZE, "gguf size");
-  CHECK(PKG(export_gguf)(s, M, K, t->packed, size, NULL, t->gsize) == BITGEN_E_NULL, "export dst");
+  CHECK(LL(packed_size)(999) == 0 && LL(gguf_size)(999) == 0, "bad shape size");
+  CHECK(LL(pack_f32)(s, M + 1, K, t->w, scratch, size) == BITGEN_E_SIZE, "pack M");
+  CHECK(LL(pack_gguf)(s, M, K, t->gguf, t->gsize - 1, scratch, size) == BITGEN_E_SIZE, "gguf size");
+  CHECK(LL(export_gguf)(s, M, K, t->packed, size, NULL, t->gsize) == BITGEN_E_NULL, "export dst");
   for (size_t i = 0; i < 3; i++) { /* a non-finite f32 weight */
     const float keep = t->w[M * K - 1];
     t->w[M * K - 1] = bad[i];
-    CHECK(PKG(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 %g", bad[i]);
+    CHECK(LL(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 %g", bad[i]);
     t->w[M * K - 1] = keep;
   }
 #ifdef TEST_FP
   const float *x = t->x;
-  CHECK(PKG(gemv)(999, t->packed, size, x, K, y, M, NULL) == BITGEN_E_KERNEL, "shape");
-  CHECK(PKG(gemv)(s, NULL, size, x, K, y, M, NULL) == BITGEN_E_NULL, "packed");
-  CHECK(PKG(gemv)(s, t->packed, size, NULL, K, y, M, NULL) == BITGEN_E_NULL, "x");
-  CHECK(PKG(gemv)(s, t->packed, size, x, K, NULL, M, NULL) == BITGEN_E_NULL, "y");
-  CHECK(PKG(gemv)(s, t->packed, size - 2, x, K, y, M, NULL) == BITGEN_E_SIZE, "size");
-  CHECK(PKG(gemv)(s, t->packed, size, x, K + 16, y, M, NULL) == BITGEN_E_SIZE, "K");
-  CHECK(PKG(gemv)(s, t->packed, size, x, K, y, M + 1, NULL) == BITGEN_E_SIZE, "M");
-  CHECK(PKG(gemm)(s, t->packed, size, x, K, 0, y, M, NULL) == BITGEN_E_SIZE, "N = 0");
-  CHECK(PKG(gemv)(s, t->packed + 1, size, x, K, y, M, NULL) == BITGEN_E_ALIGN, "alignment");
+  CHECK(LL(gemv)(999, t->packed, size, x, K, y, M, NULL) == BITGEN_E_KERNEL, "shape");
+  CHECK(LL(gemv)(s, NULL, size, x, K, y, M, NULL) == BITGEN_E_NULL, "packed");
+  CHECK(LL(gemv)(s, t->packed, size, NULL, K, y, M, NULL) == BITGEN_E_NULL, "x");
+  CHECK(LL(gemv)(s, t->packed, size, x, K, NULL, M, NULL) == BITGEN_E_NULL, "y");
+  CHECK(LL(gemv)(s, t->packed, size - 2, x, K, y, M, NULL) == BITGEN_E_SIZE, "size");
+  CHECK(LL(gemv)(s, t->packed, size, x, K + 16, y, M, NULL) == BITGEN_E_SIZE, "K");
+  CHECK(LL(gemv)(s, t->packed, size, x, K, y, M + 1, NULL) == BITGEN_E_SIZE, "M");
+  CHECK(LL(gemm)(s, t->packed, size, x, K, 0, y, M, NULL) == BITGEN_E_SIZE, "N = 0");
+  CHECK(LL(gemv)(s, t->packed + 1, size, x, K, y, M, NULL) == BITGEN_E_ALIGN, "alignment");
   for (size_t i = 0; i < M; i++) y[i] = -7.0f;
   for (size_t i = 0; i < 3; i++) { /* a non-finite activation: nothing written */
     const float keep = t->x[2 * K - 1];
@@ -140,23 +140,23 @@ static void check_errors(shape *t) {
   for (size_t i = 0; i < 2; i++) {
     uint8_t keep0 = t->gguf[t->gsize - 2], keep1 = t->gguf[t->gsize - 1];
     t->gguf[t->gsize - 2] = (uint8_t)infs[i], t->gguf[t->gsize - 1] = (uint8_t)(infs[i] >> 8);
-    CHECK(PKG(pack_gguf)(s, M, K, t->gguf, t->gsize, scratch, size) == BITGEN_E_VALUE, "gguf %04x", infs[i]);
+    CHECK(LL(pack_gguf)(s, M, K, t->gguf, t->gsize, scratch, size) == BITGEN_E_VALUE, "gguf %04x", infs[i]);
     t->gguf[t->gsize - 2] = keep0, t->gguf[t->gsize - 1] = keep1;
   }
   const float keep = t->w[0];
   t->w[0] = bf ? 3.4e38f : 70000.0f;
-  CHECK(PKG(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 overflow");
+  CHECK(LL(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 overflow");
   t->w[0] = keep;
 #else
   const int8_t *q = t->q;
   const float *d = t->d;
   const int16_t *b = t->bsums;
-  CHECK(PKG(gemv)(999, t->packed, size, q, d, b, K, y, M, NULL) == BITGEN_E_KERNEL, "shape");
-  CHECK(PKG(gemv)(s, NULL, size, q, d, b, K, y, M, NULL) == BITGEN_E_NULL, "packed");
-  CHECK(PKG(gemv)(s, t->packed, size, q, d, NULL, K, y, M, NULL) == BITGEN_E_NULL, "bsums");
-  CHECK(PKG(gemv)(s, t->packed, size - 1, q, d, b, K, y, M, NULL) == BITGEN_E_SIZE, "size");
-  CHECK(PKG(gemv)(s, t->packed, size, q, d, b, K + 256, y, M, NULL) == BITGEN_E_SIZE, "K");
-  CHECK(PKG(gemv)(s, t->packed + 1, size, q, d, b, K, y, M, NULL) == BITGEN_E_ALIGN, "alignment");
+  CHECK(LL(gemv)(999, t->packed, size, q, d, b, K, y, M, NULL) == BITGEN_E_KERNEL, "shape");
+  CHECK(LL(gemv)(s, NULL, size, q, d, b, K, y, M, NULL) == BITGEN_E_NULL, "packed");
+  CHECK(LL(gemv)(s, t->packed, size, q, d, NULL, K, y, M, NULL) == BITGEN_E_NULL, "bsums");
+  CHECK(LL(gemv)(s, t->packed, size - 1, q, d, b, K, y, M, NULL) == BITGEN_E_SIZE, "size");
+  CHECK(LL(gemv)(s, t->packed, size, q, d, b, K + 256, y, M, NULL) == BITGEN_E_SIZE, "K");
+  CHECK(LL(gemv)(s, t->packed + 1, size, q, d, b, K, y, M, NULL) == BITGEN_E_ALIGN, "alignment");
   for (size_t i = 0; i < 3; i++) {
     const float keep = t->d[0];
     t->d[0] = bad[i];
@@ -166,17 +166,17 @@ static void check_errors(shape *t) {
   /* a non-finite d in the GGUF bytes (last block), and weights whose d overflows f16 */
   uint8_t keep0 = t->gguf[t->gsize - 2], keep1 = t->gguf[t->gsize - 1];
   t->gguf[t->gsize - 2] = 0x00, t->gguf[t->gsize - 1] = 0x7c;
-  CHECK(PKG(pack_gguf)(s, M, K, t->gguf, t->gsize, scratch, size) == BITGEN_E_VALUE, "gguf d Inf");
+  CHECK(LL(pack_gguf)(s, M, K, t->gguf, t->gsize, scratch, size) == BITGEN_E_VALUE, "gguf d Inf");
   t->gguf[t->gsize - 2] = keep0, t->gguf[t->gsize - 1] = keep1;
   const float keep = t->w[0];
   t->w[0] = 1e12f;
-  CHECK(PKG(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 d overflow");
+  CHECK(LL(pack_f32)(s, M, K, t->w, scratch, size) == BITGEN_E_VALUE, "pack_f32 d overflow");
   t->w[0] = keep;
   /* all-zero weights: d = 0 everywhere, y = 0 */
   float *zero = bitgen_alloc(M * K * sizeof(float));
   uint8_t *zp = bitgen_alloc(size);
-  CHECK(zero && zp && PKG(pack_f32)(s, M, K, zero, zp, size) == BITGEN_OK, "pack_f32 all zero");
-  CHECK(zp && PKG(gemv)(s, zp, size, q, d, b, K, y, M, NULL) == BITGEN_OK, "gemv zero weights");
+  CHECK(zero && zp && LL(pack_f32)(s, M, K, zero, zp, size) == BITGEN_OK, "pack_f32 all zero");
+  CHECK(zp && LL(gemv)(s, zp, size, q, d, b, K, y, M, NULL) == BITGEN_OK, "gemv zero weights");
   int zeros = 1;
   for (size_t i = 0; i < M; i++) zeros &= y[i] == 0.0f;
   CHECK(zeros, "zero weights give y = 0");
@@ -193,8 +193,8 @@ int main(void) {
   CHECK(PKG(init)() == BITGEN_OK, "init");
   const bitgen_package *pkg = PKG(package)();
   for (size_t s = 0; s < pkg->nshapes; s++) {
-    shape t = {.s = s, .M = pkg->shapes[s].M, .K = pkg->shapes[s].K, .size = PKG(packed_size)(s),
-               .gsize = PKG(gguf_size)(s)};
+    shape t = {.s = s, .M = pkg->shapes[s].M, .K = pkg->shapes[s].K, .size = LL(packed_size)(s),
+               .gsize = LL(gguf_size)(s)};
     const size_t M = t.M, K = t.K;
     t.w = bitgen_alloc(M * K * sizeof(float)), t.x = bitgen_alloc(NMAX * K * sizeof(float));
     t.want = bitgen_alloc(NMAX * M * sizeof(float)), t.y0 = bitgen_alloc(NMAX * M * sizeof(float));

@@ -55,24 +55,29 @@ MESON
     cat >"$work/app/app.c" <<'C' &&
 #include <stdio.h>
 #include "bitgen_bitnet_b1_58_2b_4t.h"
+/* The calls every format has: pack_f32 (with its weight scale), an
+ * activation object, quantize, gemv. */
 int main(void) {
   size_t k = bitgen_bitnet_b1_58_2b_4t_matrix_shape(BITGEN_BITNET_B1_58_2B_4T_MATRIX_ATTN_K);
   size_t M = 0, K = 0;
   bitgen_bitnet_b1_58_2b_4t_shape_dims(k, &M, &K);
   size_t size = bitgen_bitnet_b1_58_2b_4t_packed_size(k);
-  int8_t *w = bitgen_bitnet_b1_58_2b_4t_alloc(M * K), *q = bitgen_bitnet_b1_58_2b_4t_alloc(K);
+  float *w = bitgen_bitnet_b1_58_2b_4t_alloc(M * K * sizeof(float));
   void *packed = bitgen_bitnet_b1_58_2b_4t_alloc(size);
   float *x = bitgen_bitnet_b1_58_2b_4t_alloc(K * sizeof(float)), *y = bitgen_bitnet_b1_58_2b_4t_alloc(M * sizeof(float));
-  for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)(i % 3) - 1;
+  for (size_t i = 0; i < M * K; i++) w[i] = (float)((int)(i % 3) - 1) * 0.5f;
   for (size_t i = 0; i < K; i++) x[i] = (float)i / (float)K - 0.5f;
-  bitgen_act act;
-  int rc = bitgen_bitnet_b1_58_2b_4t_pack_ternary(k, M, K, w, packed, size);
-  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_quantize(x, 1, K, q, &act);
-  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_gemv(k, packed, size, 1.0f, q, K, &act, y, M, NULL);
+  float wscale = 0.0f;
+  bitgen_bitnet_b1_58_2b_4t_act *a = NULL;
+  int rc = bitgen_bitnet_b1_58_2b_4t_pack_f32(k, M, K, w, packed, size, &wscale);
+  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_act_create(1, &a);
+  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_quantize(x, 1, K, a, NULL);
+  if (!rc) rc = bitgen_bitnet_b1_58_2b_4t_gemv(k, packed, size, wscale, a, y, M, NULL);
   bitgen_bitnet_b1_58_2b_4t_info_t info;
   bitgen_bitnet_b1_58_2b_4t_info(&info);
   printf("attn_k %zux%zu: %s, y[0]=%g via %s\n", M, K, bitgen_bitnet_b1_58_2b_4t_strerror(rc), (double)y[0],
          info.kernels[k].variant);
+  bitgen_bitnet_b1_58_2b_4t_act_free(a);
   return rc != 0;
 }
 C

@@ -23,7 +23,7 @@ int main(int argc, char **argv) {
   CHECK(PKG(init)() == BITGEN_OK, "init");
   const bitgen_package *pkg = PKG(package)();
   for (size_t s = 0; s < pkg->nshapes; s++) {
-    const size_t M = pkg->shapes[s].M, K = pkg->shapes[s].K, size = PKG(packed_size)(s);
+    const size_t M = pkg->shapes[s].M, K = pkg->shapes[s].K, size = LL(packed_size)(s);
     int8_t *w = bitgen_alloc(M * K), *q = bitgen_alloc(nmax * K);
     float *x = bitgen_alloc(nmax * K * sizeof(float)), *want = bitgen_alloc(nmax * M * sizeof(float));
     float *y0 = bitgen_alloc(nmax * M * sizeof(float)), *y = bitgen_alloc(nmax * M * sizeof(float));
@@ -32,29 +32,29 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < M * K; i++) w[i] = (int8_t)((int)(next() % 3) - 1);
     for (size_t i = 0; i < nmax * K; i++) x[i] = (float)((int)(next() % 20001) - 10000) / 997.0f;
     const float wscale = 0.731f;
-    CHECK(PKG(pack_ternary)(s, M, K, w, packed, size) == BITGEN_OK, "pack");
+    CHECK(LL(pack_ternary)(s, M, K, w, packed, size) == BITGEN_OK, "pack");
     CHECK(bitgen_quantize(x, nmax, K, q, act) == BITGEN_OK, "quantize");
     for (size_t j = 0; j < nmax; j++) bitgen_ref_gemv(M, K, w, wscale, q + j * K, &act[j], want + j * M);
 
     /* GEMV: reference, then every pool gives the same bytes */
-    CHECK(PKG(gemv)(s, packed, size, wscale, q, K, act, y0, M, pools[0]) == BITGEN_OK, "gemv");
+    CHECK(LL(gemv)(s, packed, size, wscale, q, K, act, y0, M, pools[0]) == BITGEN_OK, "gemv");
     CHECK(memcmp(y0, want, M * sizeof(float)) == 0, "gemv %zux%zu differs from the reference", M, K);
     for (int p = 0; p <= 4; p++) {
       memset(y, 0, M * sizeof(float));
       bitgen_pool *pool = p < 4 ? pools[p] : NULL; /* NULL: the default pool */
-      CHECK(PKG(gemv)(s, packed, size, wscale, q, K, act, y, M, pool) == BITGEN_OK, "gemv pool");
+      CHECK(LL(gemv)(s, packed, size, wscale, q, K, act, y, M, pool) == BITGEN_OK, "gemv pool");
       CHECK(memcmp(y, y0, M * sizeof(float)) == 0, "gemv %zux%zu with pool %d differs", M, K, p);
     }
     /* GEMM at every N: reference, then every pool */
     for (size_t i = 0; i < nn; i++) {
       const size_t N = ns[i];
       memset(y0, 0, N * M * sizeof(float));
-      CHECK(PKG(gemm)(s, packed, size, wscale, q, K, N, act, y0, M, pools[0]) == BITGEN_OK, "gemm");
+      CHECK(LL(gemm)(s, packed, size, wscale, q, K, N, act, y0, M, pools[0]) == BITGEN_OK, "gemm");
       CHECK(memcmp(y0, want, N * M * sizeof(float)) == 0, "gemm %zux%zu N=%zu differs from the reference", M, K, N);
       for (int p = 0; p <= 4; p++) {
         memset(y, 0, N * M * sizeof(float));
         bitgen_pool *pool = p < 4 ? pools[p] : NULL;
-        CHECK(PKG(gemm)(s, packed, size, wscale, q, K, N, act, y, M, pool) == BITGEN_OK, "gemm pool");
+        CHECK(LL(gemm)(s, packed, size, wscale, q, K, N, act, y, M, pool) == BITGEN_OK, "gemm pool");
         CHECK(memcmp(y, y0, N * M * sizeof(float)) == 0, "gemm %zux%zu N=%zu pool %d differs", M, K, N, p);
       }
     }
@@ -64,14 +64,14 @@ int main(int argc, char **argv) {
     bitgen_free(act), bitgen_free(packed);
   }
   /* bad arguments of the new entry points */
-  const size_t M = pkg->shapes[0].M, K = pkg->shapes[0].K, size = PKG(packed_size)(0);
+  const size_t M = pkg->shapes[0].M, K = pkg->shapes[0].K, size = LL(packed_size)(0);
   void *packed = bitgen_alloc(size);
   int8_t *q = bitgen_alloc(K);
   float *y = bitgen_alloc(M * sizeof(float));
   bitgen_act a = {1.0f, 0};
-  CHECK(PKG(gemm)(0, packed, size, 1.0f, q, K, 0, &a, y, M, NULL) == BITGEN_E_SIZE, "N=0");
-  CHECK(PKG(gemm)(0, packed, size, 1.0f, q, K, 1, NULL, y, M, NULL) == BITGEN_E_NULL, "act NULL");
-  CHECK(PKG(gemm)(pkg->nshapes, packed, size, 1.0f, q, K, 1, &a, y, M, NULL) == BITGEN_E_KERNEL, "shape");
+  CHECK(LL(gemm)(0, packed, size, 1.0f, q, K, 0, &a, y, M, NULL) == BITGEN_E_SIZE, "N=0");
+  CHECK(LL(gemm)(0, packed, size, 1.0f, q, K, 1, NULL, y, M, NULL) == BITGEN_E_NULL, "act NULL");
+  CHECK(LL(gemm)(pkg->nshapes, packed, size, 1.0f, q, K, 1, &a, y, M, NULL) == BITGEN_E_KERNEL, "shape");
   bitgen_free(packed), bitgen_free(q), bitgen_free(y);
   for (int p = 0; p < 4; p++) bitgen_pool_destroy(pools[p]);
   printf("threads: %d failures\n", failures);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Products embedding generated packages, one build style per run, each
-# running a GEMV checked bit-exact against a reference (check_*.c):
+# running a GEMV checked bit-exact against a reference (check_*.c), through
+# the one call shape of every format (pack_f32 / act / quantize / gemv):
 #   meson-subproject  package as a subproject of a debug-buildtype product;
 #                     its kernels' compile commands must be optimized
 #   cmake-subdir      CMake add_subdirectory, Debug build type, same check
@@ -124,7 +125,8 @@ cmake-find)
     "$libdir/cmake/$A/$A-config.cmake" "$libdir/cmake/$A/$A-config-version.cmake"; do
     [ -f "$f" ] || die "meson install did not install $f"
   done
-  [ "$(ls "$work/inst/include/bitgen/test-odd-a")" = "$A.h" ] || die "installed more than the public header"
+  [ "$(cd "$work/inst/include/bitgen/test-odd-a" && LC_ALL=C ls | tr '\n' ' ')" = "$A.h ${A}_lowlevel.h " ] ||
+    die "installed other headers than the public one and the per-format one"
   soname=$(objdump -p "$libdir/lib$A.so.0.1.0" | awk '$1 == "SONAME" {print $2}')
   [ "$soname" = "lib$A.so.0.1.0" ] || die "soname is '$soname'"
   echo "ok   installed: header, lib$A.a, lib$A.so.0.1.0 (soname $soname), $A.pc, CMake package files"
