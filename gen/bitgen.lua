@@ -23,17 +23,24 @@ local spec_mod = require "spec"
 local kernels = require "kernels"
 local package_mod = require "pkg"
 local manifest = require "manifest"
+local tuning_mod = require "tuning"
 
 local USAGE = {
   main = [[
 usage: bitgen <command> [options]
 
 commands:
-  generate SPEC [-o DIR] [--isa LIST] [--force]
+  generate SPEC [-o DIR] [--isa LIST] [--tuning FILE] [--force]
                                       write the C package for SPEC into DIR
                                       (default: out/<spec name>)
-  check SPEC [--isa LIST]             validate SPEC only
-  list SPEC [--isa LIST]              one line per kernel variant: name and parameters
+  check SPEC [--isa LIST] [--tuning FILE]
+                                      validate SPEC (and a tuning file) only
+  list SPEC [--isa LIST] [--tuning FILE]
+                                      one line per kernel variant: name and parameters
+  tune SPEC [-o FILE] [--quick] [--isa LIST]
+                                      build and time tile candidates on this CPU and
+                                      write a tuning file (needs cc, meson, ninja)
+  tune --cpu                          the CPU name a tuning file of this machine has
   spec-from-gguf FILE.gguf [-o SPEC] [--isa LIST]
                                       write a model spec for a GGUF model file
                                       (its header only; default: standard output)
@@ -43,7 +50,7 @@ commands:
 A spec is a Lua file returning a table (see specs/). LIST is a comma-separated
 list of ISAs (scalar is always included).]],
   generate = [[
-usage: bitgen generate SPEC [-o DIR] [--isa LIST] [--force]
+usage: bitgen generate SPEC [-o DIR] [--isa LIST] [--tuning FILE] [--force]
 
 Writes the package (public header, kernels per ISA, dispatch.c, api.c, runtime,
 meson.build) and its manifest bitgen.files (SHA-256 and name of each file, as
@@ -57,12 +64,17 @@ file beside DIR (.DIR.bitgen-lock) makes a concurrent run on DIR fail.
 DIR must be new, empty or written by bitgen (it has bitgen.files); --force
 also accepts a DIR holding other files, which are kept and never overwritten
 (a package file of the same name is an error).  /, . and .. are refused.
---isa overrides the spec's ISA list.  Without -o, DIR is out/<spec file name
-without .lua> under the current directory.]],
+--isa overrides the spec's ISA list.  --tuning FILE takes the tiles of the
+kernels it names for SPEC's model from a tuning file (written by bitgen tune)
+instead of the spec's; the same SPEC and FILE give byte-identical packages.
+Without -o, DIR is out/<spec file name without .lua> under the current
+directory.]],
   check = [[
-usage: bitgen check SPEC [--isa LIST]
+usage: bitgen check SPEC [--isa LIST] [--tuning FILE]
 
-Validates SPEC; prints FILE:LINE: field: reason and exits 1 on the first error.]],
+Validates SPEC (and FILE, a tuning file, against it); prints
+FILE:LINE: field: reason and exits 1 on the first error.]],
+  tune = require("tune").USAGE,
   spec_from_gguf = [[
 usage: bitgen spec-from-gguf FILE.gguf [-o SPEC] [--isa LIST]
 
@@ -75,7 +87,7 @@ tq2_0, Q4_0 -> q4_0, Q8_0 -> q8_0, and q6_k, f16, bf16 where this bitgen has
 them).  An unknown architecture or tensor type is an error naming it.  --isa
 sets the spec's ISA list (default: every ISA).]],
   list = [[
-usage: bitgen list SPEC [--isa LIST]
+usage: bitgen list SPEC [--isa LIST] [--tuning FILE]
 
 Prints one line per kernel variant: canonical name, op, format, M, K, N
 (tokens: 1 for GEMV, any, or a specialized batch), ISA, tile rows, tile
@@ -102,6 +114,14 @@ local function parse(args)
       i = i + 1
     elseif a == "--force" then
       o.force = true
+    elseif a == "--tuning" then
+      o.tuning = args[i + 1]
+      if not o.tuning then return nil, "--tuning needs a file" end
+      i = i + 1
+    elseif a == "--quick" then
+      o.quick = true
+    elseif a == "--cpu" then
+      o.cpu = true
     elseif a == "--help" or a == "-h" then
       o.help = true
     elseif a:sub(1, 1) == "-" then
@@ -113,7 +133,7 @@ local function parse(args)
     end
     i = i + 1
   end
-  if o.help then return o end
+  if o.help or (o.cpu and not o.spec) then return o end
   if not o.spec then return nil, "missing SPEC" end
   return o
 end
@@ -148,6 +168,16 @@ local function load_spec(path, isas)
 end
 
 local function basename(p) return p:match("([^/]+)$") or p end
+
+-- The spec with the tiles of a tuning file (--tuning) applied.
+local function load_tuned(o)
+  local s, e = load_spec(o.spec, o.isa)
+  if not s or not o.tuning then return s, e end
+  local t, terr = tuning_mod.load(o.tuning, s)
+  if not t then return nil, terr end
+  s.tuning_file, s.tuned_tiles = o.tuning, tuning_mod.apply(t, s)
+  return s
+end
 
 
 local commands = {}
@@ -188,18 +218,18 @@ function commands.spec_from_gguf(o)
 end
 
 function commands.check(o)
-  local s, e = load_spec(o.spec, o.isa)
+  local s, e = load_tuned(o)
   if not s then err(e) return 1 end
   out(string.format("%s: ok (%d matrices, ISAs: %s)", o.spec, #s.matrices, (function()
     local t = {}
     for _, r in ipairs(s.isas) do t[#t + 1] = r.name end
     return table.concat(t, ",")
-  end)()))
+  end)()) .. (o.tuning and string.format("; %s: ok, %d tuned tiles apply", o.tuning, s.tuned_tiles) or ""))
   return 0
 end
 
 function commands.list(o)
-  local s, e = load_spec(o.spec, o.isa)
+  local s, e = load_tuned(o)
   if not s then err(e) return 1 end
   local plan = kernels.plan(s)
   for _, k in ipairs(plan.kernels) do
@@ -230,7 +260,7 @@ function commands.generate(o)
   end
   local dir_ok, dir_err = package_mod.output_dir(o.out)
   if not dir_ok then err("bitgen: " .. dir_err) return 1 end
-  local s, e = load_spec(o.spec, o.isa)
+  local s, e = load_tuned(o)
   if not s then err(e) return 1 end
   local plan = kernels.plan(s)
   local ok, files = pcall(package_mod.render, host, plan, basename(o.spec))
@@ -238,9 +268,19 @@ function commands.generate(o)
   local wok, stats = pcall(package_mod.write, host, o.out, files,
     { force = o.force, make_parent = default, warn = function(m) err("bitgen: warning: " .. m) end })
   if not wok then err("bitgen: " .. tostring(stats)) return 1 end
-  out(string.format("bitgen: %s -> %s (%d files: %d written, %d unchanged, %d stale removed)", o.spec, o.out,
-    stats.files, stats.written, stats.unchanged, stats.removed))
+  out(string.format("bitgen: %s -> %s (%d files: %d written, %d unchanged, %d stale removed)%s", o.spec, o.out,
+    stats.files, stats.written, stats.unchanged, stats.removed,
+    o.tuning and string.format(" with %d tuned tiles of %s", s.tuned_tiles, o.tuning) or ""))
   return 0
+end
+
+function commands.tune(o)
+  if plain then
+    err("bitgen tune: needs the bitgen executable (built by meson from gen/host.c)")
+    return 1
+  end
+  if o.cpu then out(require("tune").cpu_name()) return 0 end
+  return require("tune").run(host, o, load_spec)
 end
 
 -- For the top-level meson.build: files to embed in the binary.
@@ -248,6 +288,7 @@ function commands.manifest()
   for _, m in ipairs(manifest.lua) do out("gen/" .. m .. ".lua") end
   for _, t in ipairs(manifest.templates) do out("templates/" .. t) end
   for _, r in ipairs(manifest.runtime) do out("runtime/" .. r) end
+  for _, t in ipairs(manifest.tools or {}) do out("gen/" .. t) end
   return 0
 end
 
@@ -307,6 +348,15 @@ local function main(args)
   if o.help then out(USAGE[name] or USAGE[cmd] or USAGE.main) return 0 end
   if o.force and name ~= "generate" then
     err("bitgen " .. cmd .. ": --force applies to generate only\n\n" .. (USAGE[name] or USAGE.main))
+    return 2
+  end
+  if (o.quick or o.cpu) and name ~= "tune" then
+    err("bitgen " .. cmd .. ": " .. (o.quick and "--quick" or "--cpu") .. " applies to tune only\n\n" ..
+      (USAGE[name] or USAGE.main))
+    return 2
+  end
+  if o.tuning and not (name == "generate" or name == "check" or name == "list") then
+    err("bitgen " .. cmd .. ": --tuning applies to generate, check and list\n\n" .. (USAGE[name] or USAGE.main))
     return 2
   end
   return fn(o)

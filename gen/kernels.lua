@@ -67,7 +67,9 @@ function M.plan(spec)
     local tiles = op == "gemv" and g.tiles or g.gemm_tiles
     for i = #spec.isas, 1, -1 do
       local isa = spec.isas[i]
-      local t = tiles[isa.name]
+      -- a tuning file's tile for this kernel and ISA (gen/tuning.lua), else the spec's
+      local tuned = spec.tuned and spec.tuned[k.name]
+      local t = tuned and tuned[isa.name] or tiles[isa.name]
       local d = { op = op, format = k.format, M = k.M, K = k.K, N = N, isa = isa.name, rows = t.rows,
                   tokens = t.tokens or 1, unroll = t.unroll, prows = g.prows, isa_row = isa,
                   impl = g.fmt.ops[op][isa.name], fmt = g.fmt, kind = g.kind }

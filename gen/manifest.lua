@@ -2,7 +2,9 @@
 -- runtime copied into packages.  The top-level meson.build reads this list
 -- (through `lua5.4 gen/bitgen.lua manifest`), so it is written only here.
 return {
-  lua = { "bitgen", "manifest", "isa", "formats", "arch", "srcpos", "sandbox", "spec", "kernels", "template", "pkg", "gguf_spec", "ops" },
+  lua = { "bitgen", "manifest", "isa", "formats", "arch", "srcpos", "sandbox", "spec", "kernels", "template", "pkg", "gguf_spec", "ops", "tuning", "tune" },
+  -- other sources bitgen carries: the timing driver `bitgen tune` compiles
+  tools = { "tune_time.c" },
   templates = {
     "i2s_gemv_scalar.c", "i2s_gemv_ymm.c", "i2s_gemv_zmm.c", "store_rows_ymm.inc",
     "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc", "k_loop.inc", "ymm_dpbusd.inc",

@@ -16,7 +16,7 @@ local Failure = {}
 Failure.__index = Failure
 Failure.__tostring = function(e)
   local where = e.line and e.line > 0 and string.format("%s:%d", e.file, e.line) or e.file
-  return string.format("%s: %s: %s", where, e.field ~= "" and e.field or "spec", e.reason)
+  return string.format("%s: %s: %s", where, e.field ~= "" and e.field or e.what or "spec", e.reason)
 end
 
 function M.is_failure(e) return getmetatable(e) == Failure end
@@ -124,6 +124,24 @@ local function tile_name(t)
   return "r" .. t.rows .. (t.tokens and ("n" .. t.tokens) or "") .. "u" .. t.unroll
 end
 
+-- The rules every tile obeys, in a spec or a tuning file (gen/tuning.lua):
+-- nil, or the field at fault ("rows", or "budget" for the whole tile) and
+-- why.  pack_rows nil: not known (a tuning entry of another model).
+function M.tile_problem(impl, t, row, pack_rows)
+  local mult = impl.row_multiple or 1
+  if t.rows % mult ~= 0 then
+    return "rows", string.format("must be a multiple of %d for %s (rows per register), got %d", mult, row.name, t.rows)
+  end
+  if pack_rows and pack_rows % t.rows ~= 0 then
+    return "rows", string.format("must divide pack_rows (%d), got %d", pack_rows, t.rows)
+  end
+  local need, detail = formats.budget(impl, t)
+  if need > row.vregs then
+    return "budget", string.format("tile %s needs %d vector registers (%s); %s has %d", tile_name(t), need, detail,
+      row.name, row.vregs)
+  end
+end
+
 local function validate_tiles(raw, path, op, keys, s, g, targeted)
   local tiles = raw == nil and {} or want_table(raw, path)
   for _, k in ipairs(sorted_keys(tiles)) do
@@ -145,18 +163,9 @@ local function validate_tiles(raw, path, op, keys, s, g, targeted)
         if given[k] ~= nil then t[k] = want_int(given[k], join(p, k), 1, 256) end
       end
     end
-    local mult = impl.row_multiple or 1
-    if t.rows % mult ~= 0 then
-      bad(join(p, "rows"), "must be a multiple of %d for %s (rows per register), got %d", mult, row.name, t.rows)
-    end
-    if g.pack_rows % t.rows ~= 0 then
-      bad(join(p, "rows"), "must divide pack_rows (%d), got %d", g.pack_rows, t.rows)
-    end
-    local need, detail = formats.budget(impl, t)
-    if need > row.vregs then
-      bad(given and join(p, "rows") or p, "tile %s needs %d vector registers (%s); %s has %d",
-        tile_name(t), need, detail, row.name, row.vregs)
-    end
+    local field, reason = M.tile_problem(impl, t, row, g.pack_rows)
+    if field == "budget" then bad(given and join(p, "rows") or p, "%s", reason)
+    elseif field then bad(join(p, field), "%s", reason) end
     out[row.name] = t
   end
   return out
@@ -462,6 +471,29 @@ local function evaluate(text)
   end
   return sandbox.run_here(text, limits)
 end
+
+-- Another file of plain data through the same sandbox and error rules (a
+-- tuning file, gen/tuning.lua): check(raw) validates with M.checks' helpers
+-- (errors {path, reason}); what names the file's kind where no field does.
+-- Returns its result or nil, failure.
+function M.load_data(file, text, check, what)
+  local ok, raw = evaluate(text)
+  local f
+  if not ok then
+    local line = raw.line
+    if line < 0 then line = srcpos.line(srcpos.scan(text), raw.field) end
+    f = failure(file, line, raw.field, raw.reason)
+  else
+    local ok2, res = pcall(check, raw)
+    if ok2 then return res end
+    if type(res) ~= "table" then error(res, 0) end
+    f = failure(file, srcpos.line(srcpos.scan(text), res.path), res.path, res.reason)
+  end
+  f.what = what
+  return nil, f
+end
+M.checks = { bad = bad, check_keys = check_keys, want_table = want_table, want_int = want_int, want_name = want_name,
+             sorted_keys = sorted_keys, join = join, show = show, tile_name = tile_name }
 
 -- Returns spec or nil, failure.  only_isas: list from --isa, or nil.
 function M.load(file, text, only_isas)

@@ -10,6 +10,8 @@
 #          (out/bench-formats.{json,svg}, bench/compare.py)
 #          first, the generated model loader on a synthetic 2B4T GGUF file
 #          (run_load below: load time, GB/s, peak memory)
+#          and the example product bitnet-run on that file (run_product
+#          below: prompt and decode tokens/s against the bytes-per-token bound)
 #        scripts/run.sh SPEC [bench options, e.g. --full]
 #          one spec only
 # --quick (the bench's default mode) also verifies with bitgen-verify --quick.
@@ -46,7 +48,11 @@ run_load() {
   echo
   echo "==== load: $file with the generated loader"
   mkdir -p out
-  [ -f "$file" ] || build/gguf-write model --preset 2b4t -o "$file"
+  # (re)written when the writer changed since (e.g. it gained a tokenizer);
+  # through a rename, so a reader of the old file keeps its pages
+  if [ ! -f "$file" ] || [ tests/gguf_writer.c -nt "$file" ] || [ tests/gguf_write.c -nt "$file" ]; then
+    build/gguf-write model --preset 2b4t -o "$file.tmp" && mv "$file.tmp" "$file"
+  fi
   build/bitgen spec-from-gguf "$file" -o "$spec"
   model=$(lua5.4 gen/bitgen.lua meson-info "$spec" | awk '$1 == "prefix" {print $2}')
   build/bitgen generate "$spec" -o "$pkg"
@@ -91,7 +97,44 @@ if [ $all = 0 ]; then
   exit 0
 fi
 
+# run_product: the example product (examples/bitnet-run, its README) built
+# against the synthetic file's package, generated from its spec into the
+# product's subprojects/ as a user would, run on the file (random weights:
+# the text is noise, the speed is real) with 1 thread and all threads: a
+# 128-token prompt, 128 tokens decoded; then a 512-token prompt and 16
+# tokens, for the decode step at context 512.
+run_product() {
+  local file=out/bitnet-b1.58-2b4t-synthetic.gguf spec=out/bitnet-b1.58-2b4t-synthetic.lua model
+  model=$(lua5.4 gen/bitgen.lua meson-info "$spec" | awk '$1 == "prefix" {print $2}')
+  echo
+  echo "==== bitnet-run (examples/bitnet-run) on $file: random weights, the text is noise, the speed is real"
+  build/bitgen generate "$spec" -o "examples/bitnet-run/subprojects/$model"
+  if [ -d out/bitnet-run ]; then
+    meson configure out/bitnet-run -Dpackage="$model" >/dev/null
+  else
+    meson setup out/bitnet-run examples/bitnet-run -Dpackage="$model" >/dev/null
+  fi
+  ninja -C out/bitnet-run ${NINJA_JOBS:+-j "$NINJA_JOBS"}
+  local p="Once upon a time, in a small village at the edge of a great forest, there lived an old clockmaker who"
+  p+=" repaired every clock in the valley. Each morning he opened his shop, wound the tall clock by the door, and"
+  p+=" listened to the ticking of a hundred small old clocks." # 128 tokens with BOS in this file's vocabulary
+  # random weights emit any byte, control characters too: cat -v shows them
+  local bin=out/bitnet-run/bitnet-run
+  echo
+  echo "== 1 thread"
+  "$bin" "$file" -p "$p" -n 128 -t 1 2>&1 | cat -v
+  if [ "$(nproc)" -gt 1 ]; then
+    echo
+    echo "== all threads (the package's default)"
+    "$bin" "$file" -p "$p" -n 128 2>&1 | cat -v
+  fi
+  echo
+  echo "== decode at context 512 (a 512-token prompt, 16 tokens), all threads"
+  "$bin" "$file" -p "$p $p $p $p" -n 16 2>&1 | cat -v
+}
+
 run_load
+run_product
 jsons=()
 for s in "$default_spec" "${format_specs[@]}"; do
   run_spec "$s" "$@"

@@ -46,7 +46,8 @@ $   else
 $   end
   if (rc != BITGEN_OK) return rc;
   if (c->trace)
-    run_trace(c, ${U}_TRACE_${site:upper()}, ${layer}, ${pos}, ${K}, ${src}, ${op.out == "f32" and "NULL" or ("c->aq + (" .. j .. ") * " .. K)}, NULL);
+    run_trace(c, ${U}_TRACE_${site:upper()}, ${layer}, ${pos}, ${K}, ${src},
+              ${op.out == "f32" and "NULL" or ("c->aq + (" .. j .. ") * " .. K)}, NULL);
 $ end
 /* ---- the model runtime (docs/MODEL_RUNTIME.md, "Runtime / context") ---- */
 #include <math.h>

@@ -200,8 +200,8 @@ static double wval(const rmat *r, size_t i, size_t k) {
  * the runtime's code (counted), anywhere else a different code fails.
  * EPS_Q follows from RHO: x s moves by 127 RHO with x and by as much with
  * the scale, 254 RHO = 2.5e-3 of a step per token (a block's is scaled by
- * the vector's largest over the block's largest).  What remains between
- * runtime and reference is float error. */
+ * the vector's largest over the block's largest).  The f16 cache: ref_kv.
+ * What remains between runtime and reference is float error. */
 #define RHO 1e-5 /* runtime vs reference values at a site, relative to their largest magnitude */
 #define EPS_Q (254 * RHO) /* a followed value's distance from its half-integer, in steps */
 enum { NS = UP(NUM_TRACE_SITES), NMAXV = E > FF ? (E > QD ? E : QD) : (FF > QD ? FF : QD) };
@@ -737,7 +737,8 @@ int main(void) {
       rms = sqrt(rms / NV);
       worst = fmax(worst, err / rms);
       if (getenv("DECODER_VERBOSE"))
-        printf("     step %zu: max err / rms %.3g, ref top-2 gap / rms %.4f\n", s, err / rms, (ref[rb] - ref[r2]) / rms);
+        printf("     step %zu: max err / rms %.3g, ref top-2 gap / rms %.4f\n", s, err / rms,
+               (ref[rb] - ref[r2]) / rms);
       CHECK(err <= LOGIT_TOL * rms, "step %zu: max |logit - ref| = %.3g RMS > %.0e", s, err / rms, LOGIT_TOL);
       if (ref[rb] - ref[r2] > 2 * err)
         CHECK((size_t)toks[s + 1] == rb, "step %zu: greedy token %d, reference %zu", s, toks[s + 1], rb);

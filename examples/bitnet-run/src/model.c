@@ -100,6 +100,8 @@ void br_get_info(const br_model *m, br_info *info) {
   }
   b += (uint64_t)U(N_EMBD) * sizeof(float) + weight_bytes(&m->model.output);
   info->weight_bytes = b;
+  info->arena = m->model.arena;
+  info->arena_size = m->model.arena_size;
   /* f16 keys and values of every layer */
   info->kv_bytes_per_pos = (uint64_t)U(N_LAYER) * 2 * U(N_HEAD_KV) * U(HEAD_DIM) * 2;
 }

@@ -14,6 +14,8 @@ typedef struct {
   size_t n_layer, n_embd, n_vocab, n_ctx_train, threads;
   uint64_t weight_bytes;     /* read once per token: every layer matrix and norm, the output layer */
   uint64_t kv_bytes_per_pos; /* KV cache bytes one decode step reads per cached position */
+  const void *arena;         /* the packed weights (read-only), arena_size bytes */
+  size_t arena_size;
 } br_info;
 
 typedef struct {

@@ -38,9 +38,10 @@ void br_report(const br_info *info, const br_stream *bw, const br_timing *t) {
     const double bound_ms = bytes / (bw->gbs * 1e9) * 1e3;
     fprintf(stderr,
             "bound: %.1f MB/token (weights %.1f MB + KV cache %.2f MB at mean context %.0f) / %.1f GB/s "
-            "(streaming read, %zu thread%s, measured now) = %.2f ms/token; decode reaches %.2f of the bound\n",
+            "(streaming read of %s, %zu thread%s, the faster of two probes in this run) = %.2f ms/token; decode "
+            "reaches %.2f of the bound\n",
             bytes / 1e6, (double)info->weight_bytes / 1e6, kv_mean / 1e6, t->kv_positions / (double)t->n_decode,
-            bw->gbs, bw->threads, bw->threads == 1 ? "" : "s", bound_ms, bound_ms / ms);
+            bw->gbs, bw->what, bw->threads, bw->threads == 1 ? "" : "s", bound_ms, bound_ms / ms);
     breakdown("decode", &t->decode, sample_ns, "matmuls (GEMV)");
     const double total = (double)t->decode.total_ns + sample_ns;
     const double outside = total - (double)t->decode.matmul_ns - (double)t->decode.output_ns;

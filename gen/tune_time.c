@@ -1,0 +1,169 @@
+/* bitgen-tune-time: the timing driver of `bitgen tune` (gen/tune.lua).  It
+ * is compiled against one candidate package (its public header and static
+ * library) after that package's bitgen-verify passed, and times every
+ * matrix kernel of it with one thread, hot (the same weights every call):
+ * GEMV per shape, GEMM at N = TUNE_TOKENS (or the specialized batch).
+ * One line per kernel on stdout:
+ *   kernel NAME variant VARIANT isa ISA ns MEDIAN digest HEX
+ * MEDIAN: median over the samples of ns per call; HEX: FNV-1a 64 of the
+ * output bytes for fixed inputs (the same for every candidate of a kernel,
+ * since every candidate is bit-exact: tune compares them).
+ * usage: bitgen-tune-time [--quick]   (exit 0, or 1 with a message on stderr)
+ * Built with -DTUNE_PREFIX=bitgen_<model> -DTUNE_HEADER="\"bitgen_<model>.h\"". */
+#define _POSIX_C_SOURCE 200809L
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include TUNE_HEADER
+
+#define CAT2(a, b) a##b
+#define CAT(a, b) CAT2(a, b)
+#define F(name) CAT(TUNE_PREFIX, CAT(_, name))
+
+enum { TUNE_TOKENS = 128, MAX_SAMPLES = 15 };
+
+static uint64_t now_ns(void) {
+  struct timespec t;
+  clock_gettime(CLOCK_MONOTONIC, &t);
+  return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+/* xorshift64*: fixed inputs, the same in every candidate */
+static uint64_t rng = 0x9e3779b97f4a7c15u;
+static float next_float(void) {
+  rng ^= rng >> 12;
+  rng ^= rng << 25;
+  rng ^= rng >> 27;
+  return (float)((rng * 0x2545f4914f6cdd1du) >> 40) / (float)(1u << 24) * 2.0f - 1.0f;
+}
+
+static uint64_t fnv1a(const void *p, size_t n, uint64_t h) {
+  const unsigned char *b = p;
+  for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 0x100000001b3u;
+  return h;
+}
+
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+static int fail(const char *what, const char *kernel, int rc) {
+  fprintf(stderr, "bitgen-tune-time: %s: %s: %s\n", kernel, what, F(strerror)(rc));
+  return 1;
+}
+
+/* One call of the kernel: GEMV when n == 0, else GEMM over n tokens. */
+struct job {
+  size_t shape, M, n, size;
+  const void *packed;
+  float wscale;
+  const F(act) *act;
+  float *y;
+  bitgen_pool *pool;
+};
+
+static int call(const struct job *j) {
+  if (j->n == 0) return F(gemv)(j->shape, j->packed, j->size, j->wscale, j->act, j->y, j->M, j->pool);
+  return F(gemm)(j->shape, j->packed, j->size, j->wscale, j->act, j->n, j->y, j->M, j->pool);
+}
+
+/* Median ns per call: calls per sample calibrated to at least target_ns. */
+static int time_job(const struct job *j, int samples, uint64_t target_ns, uint64_t *median) {
+  int rc = call(j); /* warm: weights and tables into cache, pages touched */
+  if (rc != BITGEN_OK) return rc;
+  uint64_t reps = 1;
+  for (;;) {
+    uint64_t t0 = now_ns();
+    for (uint64_t r = 0; r < reps; r++)
+      if ((rc = call(j)) != BITGEN_OK) return rc;
+    uint64_t dt = now_ns() - t0;
+    if (dt >= target_ns || reps >= ((uint64_t)1 << 30)) break;
+    reps = dt == 0 ? reps * 16 : reps * (target_ns / dt + 1);
+  }
+  uint64_t s[MAX_SAMPLES];
+  for (int i = 0; i < samples; i++) {
+    uint64_t t0 = now_ns();
+    for (uint64_t r = 0; r < reps; r++)
+      if ((rc = call(j)) != BITGEN_OK) return rc;
+    s[i] = (now_ns() - t0) / reps;
+  }
+  qsort(s, (size_t)samples, sizeof s[0], cmp_u64);
+  *median = s[samples / 2];
+  return BITGEN_OK;
+}
+
+/* The shape of a kernel: the one with its M, K and format (names start with it). */
+static int shape_of(const F(kernel_info) *k, size_t nshapes, size_t *shape) {
+  for (size_t s = 0; s < nshapes; s++) {
+    size_t M, K;
+    const char *fmt = F(shape_format)(s);
+    if (F(shape_dims)(s, &M, &K) != BITGEN_OK || !fmt) continue;
+    size_t n = strlen(fmt);
+    if (M == k->M && K == k->K && strncmp(k->name, fmt, n) == 0 && k->name[n] == '_') {
+      *shape = s;
+      return 1;
+    }
+  }
+  return 0;
+}
+
+int main(int argc, char **argv) {
+  int quick = argc == 2 && strcmp(argv[1], "--quick") == 0;
+  if (argc > 2 || (argc == 2 && !quick)) {
+    fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
+    return 2;
+  }
+  const int samples = quick ? 5 : 9;
+  const uint64_t target = quick ? 2000000u : 5000000u;
+  int rc = F(init)();
+  if (rc != BITGEN_OK) return fail("init", "package", rc);
+  static F(info_t) info;
+  if ((rc = F(info)(&info)) != BITGEN_OK) return fail("info", "package", rc);
+  size_t nshapes = 0;
+  for (size_t k = 0; k < info.nkernels; k++) nshapes += strcmp(info.kernels[k].op, "gemv") == 0;
+  bitgen_pool *pool = NULL;
+  if ((rc = F(pool_create)(1, &pool)) != BITGEN_OK) return fail("pool_create", "package", rc);
+  for (size_t k = 0; k < info.nkernels; k++) {
+    const F(kernel_info) *ki = &info.kernels[k];
+    size_t shape;
+    if (!shape_of(ki, nshapes, &shape)) {
+      fprintf(stderr, "bitgen-tune-time: %s: no shape of %zu x %zu\n", ki->name, ki->M, ki->K);
+      return 1;
+    }
+    size_t M = ki->M, K = ki->K;
+    size_t n = strcmp(ki->op, "gemv") == 0 ? 0 : ki->N ? ki->N : TUNE_TOKENS;
+    size_t tokens = n ? n : 1;
+    struct job j = {.shape = shape, .M = M, .n = n, .size = F(packed_size)(shape), .pool = pool};
+    float *w = malloc(M * K * sizeof *w), *x = malloc(tokens * K * sizeof *x);
+    void *packed = F(alloc)(j.size);
+    j.y = F(alloc)(tokens * M * sizeof *j.y);
+    F(act) *act = NULL;
+    if (!w || !x || !packed || !j.y || (rc = F(act_create)(tokens, &act)) != BITGEN_OK) {
+      fprintf(stderr, "bitgen-tune-time: %s: out of memory\n", ki->name);
+      return 1;
+    }
+    for (size_t i = 0; i < M * K; i++) w[i] = next_float();
+    for (size_t i = 0; i < tokens * K; i++) x[i] = next_float() * 4.0f;
+    if ((rc = F(pack_f32)(shape, M, K, w, packed, j.size, &j.wscale)) != BITGEN_OK) return fail("pack_f32", ki->name, rc);
+    if ((rc = F(quantize)(x, tokens, K, act, pool)) != BITGEN_OK) return fail("quantize", ki->name, rc);
+    j.packed = packed;
+    j.act = act;
+    uint64_t median = 0;
+    if ((rc = time_job(&j, samples, target, &median)) != BITGEN_OK) return fail(n ? "gemm" : "gemv", ki->name, rc);
+    uint64_t digest = fnv1a(j.y, tokens * M * sizeof *j.y, 0xcbf29ce484222325u);
+    printf("kernel %s variant %s isa %s ns %llu digest %016llx\n", ki->name, ki->variant, ki->isa,
+           (unsigned long long)median, (unsigned long long)digest);
+    fflush(stdout);
+    F(act_free)(act);
+    F(free)(j.y);
+    F(free)(packed);
+    free(x);
+    free(w);
+  }
+  F(pool_destroy)(pool);
+  return 0;
+}

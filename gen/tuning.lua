@@ -1,0 +1,219 @@
+-- Tuning files: the tiles `bitgen tune` measured fastest on one CPU, per ISA,
+-- model and kernel.  `bitgen generate SPEC --tuning FILE` uses them in place
+-- of the spec's tiles for the kernels they name (gen/kernels.lua reads
+-- spec.tuned).  A tuning file is Lua returning plain data; it runs in the
+-- spec sandbox and is validated with the spec rules (FILE:LINE: field: reason):
+--
+--   return {
+--     cpu = "AMD EPYC 7763 64-Core Processor (x86_64 family 25 model 1 stepping 1)",
+--     avx2 = {                                  -- an ISA (gen/isa.lua)
+--       ["bitnet-b1.58-2b-4t"] = {              -- a spec's model name
+--         i2s_gemv_2560x2560 = { rows = 4, unroll = 4 },              -- a kernel: every tile field of its op
+--         i2s_gemm_2560x2560xn = { rows = 2, tokens = 4, unroll = 2 },
+--       },
+--     },
+--   }
+--
+-- Kernel names are those of `bitgen list` without tile and ISA.  Every entry
+-- is checked on its own (kernel name, fields, the ISA's register budget);
+-- entries of the spec's model also against the spec (the kernel exists, its
+-- rows divide the pack rows).  Entries of other models, and of ISAs the
+-- spec (or --isa) does not generate, are checked and otherwise ignored.
+local spec_mod = require "spec"
+local isa = require "isa"
+local formats = require "formats"
+local kernels = require "kernels"
+
+local M = {}
+local C = spec_mod.checks
+local bad, join, show = C.bad, C.join, C.show
+
+M.MAX_BYTES = 1 << 20
+M.FIELDS = { gemv = { "rows", "unroll" }, gemm = { "rows", "tokens", "unroll" } }
+
+-- "i2s_gemv_2560x2560" -> {format, op, M, K, N}; N 1 (GEMV), 0 (any) or a batch.
+function M.parse_kernel(name)
+  if type(name) ~= "string" then return nil end
+  for fname in pairs(formats.by_name) do
+    for _, op in ipairs({ "gemv", "gemm" }) do
+      local head = fname .. "_" .. op .. "_"
+      if name:sub(1, #head) == head then
+        local rest = name:sub(#head + 1)
+        local m, k, n
+        if op == "gemv" then m, k = rest:match("^([1-9]%d*)x([1-9]%d*)$")
+        else m, k, n = rest:match("^([1-9]%d*)x([1-9]%d*)x(%w+)$") end
+        if m and (op == "gemv" or n == "n" or n:match("^[1-9]%d*$")) then
+          local d = { format = fname, op = op, M = tonumber(m), K = tonumber(k) }
+          d.N = op == "gemv" and 1 or n == "n" and 0 or tonumber(n)
+          if kernels.kernel_name(d) == name then return d end
+        end
+      end
+    end
+  end
+  return nil
+end
+
+-- The kernel names of a spec, in plan order (GEMV of each shape, then GEMM).
+function M.spec_kernels(s)
+  local list, seen = {}, {}
+  local shapes = {}
+  for _, m in ipairs(s.matrices) do
+    local key = m.format .. ":" .. m.M .. "x" .. m.K
+    if not seen[key] then
+      seen[key] = true
+      shapes[#shapes + 1] = m
+    end
+  end
+  local function add(op, m, n)
+    local name = kernels.kernel_name({ op = op, format = m.format, M = m.M, K = m.K, N = n })
+    list[#list + 1] = name
+    list[name] = { format = m.format, op = op }
+  end
+  for _, m in ipairs(shapes) do add("gemv", m, 1) end
+  for _, m in ipairs(shapes) do add("gemm", m, 0) end
+  for _, m in ipairs(shapes) do for _, b in ipairs(s.batches) do add("gemm", m, b) end end
+  return list
+end
+
+local function one_line(v, path, max)
+  if type(v) ~= "string" then bad(path, "must be a string, got %s", type(v)) end
+  if v == "" then bad(path, "must not be empty") end
+  if #v > max then bad(path, "is longer than %d bytes", max) end
+  if v:find("%c") then bad(path, "must be one line without control characters") end
+  return v
+end
+
+-- raw: the file's table; s: the spec (or nil: structure only).
+local function validate(raw, s)
+  C.want_table(raw, "")
+  local out = { entries = {}, isas = {} }
+  for _, k in ipairs(C.sorted_keys(raw)) do
+    if k ~= "cpu" and not (type(k) == "string" and isa.by_name[k]) then
+      bad(join("", tostring(k)), "unknown key or ISA %s (expected cpu or an ISA: %s)", show(tostring(k)),
+        table.concat(isa.names(), ", "))
+    end
+  end
+  if raw.cpu == nil then bad("cpu", "is required: the CPU the tiles were measured on (its model name)") end
+  out.cpu = one_line(raw.cpu, "cpu", 200)
+  local own = s and M.spec_kernels(s)
+  local groups = s and s.group_by_format
+  for _, row in ipairs(isa.list) do
+    local byisa = raw[row.name]
+    if byisa ~= nil then
+      C.want_table(byisa, row.name)
+      out.isas[#out.isas + 1] = row.name
+      out.entries[row.name] = {}
+      for _, model in ipairs(C.sorted_keys(byisa)) do
+        local mp = join(row.name, tostring(model))
+        C.want_name(model, mp, "^[%a][%w%.%-_]*$", "a model name (a letter, then letters, digits, . - _)")
+        local ks = C.want_table(byisa[model], mp)
+        local mine = s and model == s.model
+        local entries = {}
+        out.entries[row.name][model] = entries
+        for _, kname in ipairs(C.sorted_keys(ks)) do
+          local kp = join(mp, tostring(kname))
+          local d = M.parse_kernel(kname)
+          if not d then
+            bad(kp, "%s is not a kernel name (<format>_gemv_<M>x<K> or <format>_gemm_<M>x<K>x<N or n>, " ..
+              "as `bitgen list` prints them before the tile)", show(tostring(kname)))
+          end
+          if mine and not own[kname] then
+            bad(kp, "spec model %s has no kernel %s (its kernels: %s)", s.model, kname,
+              table.concat(own, ", ", 1, math.min(#own, 8)) .. (#own > 8 and ", ..." or ""))
+          end
+          local impl = formats.by_name[d.format].ops[d.op][row.name]
+          if not impl then bad(kp, "format %s has no %s %s kernel", d.format, row.name, d.op) end
+          local given = C.want_table(ks[kname], kp)
+          local allowed = {}
+          for _, f in ipairs(M.FIELDS[d.op]) do allowed[f] = 1 end
+          C.check_keys(given, kp, allowed)
+          local t = {}
+          for _, f in ipairs(M.FIELDS[d.op]) do
+            if given[f] == nil then
+              bad(join(kp, f), "is required (a tuned %s tile gives %s)", d.op, table.concat(M.FIELDS[d.op], ", "))
+            end
+            t[f] = C.want_int(given[f], join(kp, f), 1, 256)
+          end
+          local pack_rows = mine and groups[d.format].pack_rows or nil
+          local field, reason = spec_mod.tile_problem(impl, t, row, pack_rows)
+          if field then bad(join(kp, field == "budget" and "rows" or field), "%s", reason) end
+          entries[kname] = t
+        end
+      end
+    end
+  end
+  return out
+end
+
+-- Reads FILE (a regular file of at most 1 MiB) and validates it against the
+-- spec s (nil: structure only).  Returns the tuning or nil, message.
+function M.load(path, s)
+  local kind = host and host.kind and host.kind(path)
+  if kind == "dir" then return nil, "bitgen: " .. path .. " is a directory, not a tuning file" end
+  if kind == "other" then return nil, "bitgen: " .. path .. " is not a regular file" end
+  local f, e = io.open(path, "rb")
+  if not f then return nil, "bitgen: cannot read tuning file: " .. tostring(e) end
+  local text, rerr = f:read(M.MAX_BYTES + 1)
+  f:close()
+  if not text and rerr then return nil, "bitgen: cannot read tuning file " .. path .. ": " .. tostring(rerr) end
+  text = text or ""
+  if text == "" then return nil, "bitgen: " .. path .. " is empty (a tuning file is a Lua file that returns a table)" end
+  if #text > M.MAX_BYTES then return nil, "bitgen: " .. path .. " is larger than 1 MiB" end
+  local t, failure = spec_mod.load_data(path, text, function(raw) return validate(raw, s) end, "tuning file")
+  if not t then return nil, tostring(failure) end
+  t.file = path
+  return t
+end
+
+-- Puts the entries of s's model for the ISAs s generates into s.tuned
+-- (kernel name -> ISA -> tile).  Returns how many tiles apply.
+function M.apply(t, s)
+  s.tuned = s.tuned or {}
+  local n = 0
+  for _, row in ipairs(s.isas) do
+    local mine = t.entries[row.name] and t.entries[row.name][s.model]
+    for kname, tile in pairs(mine or {}) do
+      s.tuned[kname] = s.tuned[kname] or {}
+      s.tuned[kname][row.name] = tile
+      n = n + 1
+    end
+  end
+  return n
+end
+
+-- The text of a tuning file.  t: {cpu, comment = {lines}, entries = ISA ->
+-- model -> kernel -> tile, notes = ISA -> model -> kernel -> text (a comment
+-- after the entry), order = ISA -> model -> {kernel names} (else sorted)}.
+function M.render(t)
+  local out = {}
+  for _, l in ipairs(t.comment or {}) do out[#out + 1] = ("-- " .. l):gsub("%s+$", "") end
+  out[#out + 1] = "return {"
+  out[#out + 1] = string.format("  cpu = %q,", t.cpu)
+  for _, row in ipairs(isa.list) do
+    local byisa = t.entries[row.name]
+    if byisa and next(byisa) then
+      out[#out + 1] = "  " .. row.name .. " = {"
+      for _, model in ipairs(C.sorted_keys(byisa)) do
+        out[#out + 1] = string.format("    [%q] = {", model)
+        local ks = byisa[model]
+        local order = t.order and t.order[row.name] and t.order[row.name][model] or C.sorted_keys(ks)
+        local notes = t.notes and t.notes[row.name] and t.notes[row.name][model] or {}
+        for _, kname in ipairs(order) do
+          local tile = ks[kname]
+          local d = M.parse_kernel(kname)
+          local fields = {}
+          for _, f in ipairs(M.FIELDS[d.op]) do fields[#fields + 1] = f .. " = " .. tile[f] end
+          local line = string.format("      %s = { %s },", kname, table.concat(fields, ", "))
+          if notes[kname] then line = line .. " -- " .. notes[kname] end
+          out[#out + 1] = line
+        end
+        out[#out + 1] = "    },"
+      end
+      out[#out + 1] = "  },"
+    end
+  end
+  out[#out + 1] = "}"
+  return table.concat(out, "\n") .. "\n"
+end
+
+return M

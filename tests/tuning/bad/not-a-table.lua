@@ -1,0 +1,2 @@
+-- expect: 1: tuning file: must be a table, got number
+return 42
