@@ -11,11 +11,17 @@ local M = {}
 -- ISA families of the ops.  A family's variant is compiled with the flags of
 -- the first spec ISA listed in `isas` (the lowest-ranked one the spec has)
 -- and needs that ISA's CPU features; scalar is always there.
+-- acc: 16-lane accumulators an op keeps in registers at once (attention's
+-- register blocking; it changes no result, only speed).
 M.families = {
-  { name = "scalar", inc = "ops_vec_scalar.inc", isas = { "scalar" } },
-  { name = "avx2", inc = "ops_vec_ymm.inc", isas = { "avx2", "avxvnni" } },
-  { name = "avx512", inc = "ops_vec_zmm.inc", isas = { "avx512vnni" } },
+  { name = "scalar", inc = "ops_vec_scalar.inc", isas = { "scalar" }, acc = 16 },
+  { name = "avx2", inc = "ops_vec_ymm.inc", isas = { "avx2", "avxvnni" }, acc = 6 },
+  { name = "avx512", inc = "ops_vec_zmm.inc", isas = { "avx512vnni" }, acc = 16 },
 }
+
+-- Queries attention takes at once in a family (its G heads each): as many
+-- (query, head) rows as it has accumulators.
+function M.attn_block(fam, g) return math.max(1, fam.acc // g) end
 
 -- The activation an op writes for the matrix that reads it: int8 per token
 -- (i2s, tl), int8 blocks of the format's block (ggml block formats, q6_k
@@ -91,8 +97,12 @@ function M.plan_model(spec, plan)
   sites.rope_k = add({ kind = "rope", name = string.format("rope_%s_%dx%d", h.rope_type, h.n_head_kv, h.head_dim),
                        type = h.rope_type, heads = h.n_head_kv, hd = h.head_dim })
   sites.kv_store = add({ kind = "f16store", name = string.format("f16store_%d", kv_dim), n = kv_dim })
-  sites.attn = add({ kind = "attn", name = string.format("attn_%d_%d", h.head_dim, kv_dim), hd = h.head_dim,
-                     stride = kv_dim })
+  -- attention: the G query heads of one KV head together (they read the same keys and values)
+  local G = h.n_head // h.n_head_kv
+  local qmax = 1
+  for _, fam in ipairs(M.families) do qmax = math.max(qmax, M.attn_block(fam, G)) end
+  sites.attn = add({ kind = "attn", name = string.format("attn_%d_g%d", h.head_dim, G), hd = h.head_dim, g = G,
+                     qmax = qmax })
 
   -- families present: the first spec ISA of each (by the spec's order, which
   -- is gen/isa.lua's rank order)
@@ -104,7 +114,7 @@ function M.plan_model(spec, plan)
         if isa.name == n and not host then host = isa end
       end
     end
-    if host then fams[#fams + 1] = { family = fam.name, inc = fam.inc, isa = host.name } end
+    if host then fams[#fams + 1] = { family = fam.name, inc = fam.inc, isa = host.name, acc = fam.acc } end
   end
   local files = {}
   for i = #fams, 1, -1 do
@@ -132,8 +142,8 @@ function M.signature(op, symbol)
   elseif op.kind == "f16store" then
     return "void " .. symbol .. "(const float *restrict src, uint16_t *restrict dst)"
   end
-  return "void " .. symbol .. "(const float *restrict q, const uint16_t *restrict k, size_t ld, " ..
-    "const uint16_t *restrict v, size_t npos, float *restrict scores, float *restrict out)"
+  return "void " .. symbol .. "(const float *restrict q, size_t nq, size_t stride, const uint16_t *restrict k, " ..
+    "const uint16_t *restrict v, size_t npos, float *restrict scores, size_t ld, float *restrict out)"
 end
 
 -- C typedef name of an op kind's function pointer.

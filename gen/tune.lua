@@ -206,7 +206,7 @@ local function tune_isa(host, ctx, isa_name)
   for _, g in ipairs(s.groups) do
     for _, op in ipairs({ "gemv", "gemm" }) do
       local base = copy((op == "gemv" and g.tiles or g.gemm_tiles)[isa_name])
-      if op == "gemv" then base.tokens = nil end
+      if op == "gemv" then base.tokens = nil else base.tokens = base.tokens or 1 end -- as the plan reads it
       local list, fields, valid = candidates(host, g, op, row, base, ctx.quick)
       local names = {}
       for _, k in ipairs(all_kernels) do
@@ -533,71 +533,75 @@ function M.run(host, o, load_spec)
   local ctx = { tmp = tmp, cc = cc, quick = o.quick, spec = s, spec_path = o.spec, cpu = cpu,
                 spec_name = o.spec:match("([^/]+)$") or o.spec, load_spec = load_spec }
   local t0 = os.time()
-  local ok, res = pcall(body, host, o, ctx)
-  local text
-  if ok then
-    -- the tuning file: the old entries, this run's replacing those of its ISAs and model
-    local t = { cpu = cpu, entries = {}, notes = {}, order = {} }
-    if old then
-      for isa_name, models in pairs(old.entries) do
-        t.entries[isa_name] = {}
-        for model, ks in pairs(models) do t.entries[isa_name][model] = ks end
-      end
-    end
-    for _, r in ipairs(res.isas) do
-      t.entries[r.name] = t.entries[r.name] or {}
-      local ks, notes = {}, {}
-      for _, k in ipairs(r.order) do
-        local c = r.chosen[k]
-        ks[k] = c.tile
-        notes[k] = string.format("%s vs the spec's %s: %s (%d tiles timed)", show_ns(c.ns),
-          spec_mod.checks.tile_name(c.spec_tile), show_ns(c.spec_ns), c.tried)
-      end
-      t.entries[r.name][s.model] = ks
-      t.notes[r.name] = { [s.model] = notes }
-      t.order[r.name] = { [s.model] = r.order }
-    end
-    t.comment = {
-      "bitgen tuning file (gen/tuning.lua): tiles measured fastest on the CPU named below by `bitgen tune`",
-      string.format("(bitgen %s); the last run: bitgen tune %s%s.", package_mod.VERSION, ctx.spec_name,
-        o.quick and " --quick" or ""),
-      "Per kernel: median time with one thread, hot (GEMV per call, GEMM at N = 128 or its batch), and the",
-      "spec's tile for comparison.  Use: bitgen generate SPEC --tuning THIS_FILE",
-    }
-    text = tuning_mod.render(t)
-    -- what is written must load (through the sandbox) and apply to the spec
-    local check = tmp .. "/check-tuning.lua"
-    local wok, werr = pcall(write, fs, check, text)
-    if not wok then ok, res = false, werr
-    else
-      local loaded, lerr = tuning_mod.load(check, s)
-      if not loaded then ok, res = false, "the tuning file made is not valid: " .. lerr end
-    end
+  -- everything after mkdtemp runs protected: the temporary directory always goes
+  local ok, res, text
+  local pok, perr = pcall(function()
+    ok, res = pcall(body, host, o, ctx)
     if ok then
+      -- the tuning file: the old entries, this run's replacing those of its ISAs and model
+      local t = { cpu = cpu, entries = {}, notes = {}, order = {} }
+      if old then
+        for isa_name, models in pairs(old.entries) do
+          t.entries[isa_name] = {}
+          for model, ks in pairs(models) do t.entries[isa_name][model] = ks end
+        end
+      end
       for _, r in ipairs(res.isas) do
-        say("%s, %s (%d s in all):", r.name, s.model, os.time() - t0)
+        t.entries[r.name] = t.entries[r.name] or {}
+        local ks, notes = {}, {}
         for _, k in ipairs(r.order) do
           local c = r.chosen[k]
-          say("  %-28s spec %-8s %10s  tuned %-8s %10s  %.2fx", k, spec_mod.checks.tile_name(c.spec_tile),
-            show_ns(c.spec_ns), spec_mod.checks.tile_name(c.tile), show_ns(c.ns), c.spec_ns / c.ns)
+          ks[k] = c.tile
+          notes[k] = string.format("%s vs the spec's %s: %s (%d tiles timed)", show_ns(c.ns),
+            spec_mod.checks.tile_name(c.spec_tile), show_ns(c.spec_ns), c.tried)
+        end
+        t.entries[r.name][s.model] = ks
+        t.notes[r.name] = { [s.model] = notes }
+        t.order[r.name] = { [s.model] = r.order }
+      end
+      t.comment = {
+        "bitgen tuning file (gen/tuning.lua): tiles measured fastest on the CPU named below by `bitgen tune`",
+        string.format("(bitgen %s); the last run: bitgen tune %s%s.", package_mod.VERSION, ctx.spec_name,
+          o.quick and " --quick" or ""),
+        "Per kernel: median time with one thread, hot (GEMV per call, GEMM at N = 128 or its batch), and the",
+        "spec's tile for comparison.  Use: bitgen generate SPEC --tuning THIS_FILE",
+      }
+      text = tuning_mod.render(t)
+      -- what is written must load (through the sandbox) and apply to the spec
+      local check = tmp .. "/check-tuning.lua"
+      local wok, werr = pcall(write, fs, check, text)
+      if not wok then ok, res = false, werr
+      else
+        local loaded, lerr = tuning_mod.load(check, s)
+        if not loaded then ok, res = false, "the tuning file made is not valid: " .. lerr end
+      end
+      if ok then
+        for _, r in ipairs(res.isas) do
+          say("%s, %s (%d s in all):", r.name, s.model, os.time() - t0)
+          for _, k in ipairs(r.order) do
+            local c = r.chosen[k]
+            say("  %-28s spec %-8s %10s  tuned %-8s %10s  %.2fx", k, spec_mod.checks.tile_name(c.spec_tile),
+              show_ns(c.spec_ns), spec_mod.checks.tile_name(c.tile), show_ns(c.ns), c.spec_ns / c.ns)
+          end
         end
       end
     end
-  end
-  -- the output, replaced in one step (a temporary file beside it, renamed)
-  if ok and o.out then
-    local _, parent, name = package_mod.output_dir(o.out)
-    local wdir, derr = fs.mkdtemp(parent .. "/." .. name .. ".bitgen-tmp-")
-    if not wdir then ok, res = false, derr
-    else
-      local wok, werr = pcall(function()
-        write(fs, wdir .. "/" .. name, text)
-        must(fs.rename(wdir .. "/" .. name, o.out))
-      end)
-      rm_tree(fs, wdir)
-      if not wok then ok, res = false, werr end
+    -- the output, replaced in one step (a temporary file beside it, renamed)
+    if ok and o.out then
+      local _, parent, name = package_mod.output_dir(o.out)
+      local wdir, derr = fs.mkdtemp(parent .. "/." .. name .. ".bitgen-tmp-")
+      if not wdir then ok, res = false, derr
+      else
+        local wok, werr = pcall(function()
+          write(fs, wdir .. "/" .. name, text)
+          must(fs.rename(wdir .. "/" .. name, o.out))
+        end)
+        rm_tree(fs, wdir)
+        if not wok then ok, res = false, werr end
+      end
     end
-  end
+  end)
+  if not pok then ok, res = false, perr end
   rm_tree(fs, tmp)
   if not ok then
     io.stderr:write("bitgen tune: ", tostring(res), "\n", "bitgen tune: nothing was written\n")

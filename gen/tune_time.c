@@ -3,7 +3,7 @@
  * library) after that package's bitgen-verify passed, and times every
  * matrix kernel of it with one thread, hot (the same weights every call):
  * GEMV per shape, GEMM at N = TUNE_TOKENS (or the specialized batch).
- * One line per kernel on stdout:
+ * Each shape's weights are random, packed once.  One line per kernel on stdout:
  *   kernel NAME variant VARIANT isa ISA ns MEDIAN digest HEX
  * MEDIAN: median over the samples of ns per call; HEX: FNV-1a 64 of the
  * output bytes for fixed inputs (the same for every candidate of a kernel,
@@ -96,6 +96,12 @@ static int time_job(const struct job *j, int samples, uint64_t target_ns, uint64
   return BITGEN_OK;
 }
 
+/* Tokens a kernel is timed at: 1 (GEMV), its batch, or TUNE_TOKENS. */
+static size_t tokens_of(const F(kernel_info) *k) {
+  if (strcmp(k->op, "gemv") == 0) return 1;
+  return k->N ? k->N : TUNE_TOKENS;
+}
+
 /* The shape of a kernel: the one with its M, K and format (names start with it). */
 static int shape_of(const F(kernel_info) *k, size_t nshapes, size_t *shape) {
   for (size_t s = 0; s < nshapes; s++) {
@@ -117,8 +123,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "usage: %s [--quick]\n", argv[0]);
     return 2;
   }
-  const int samples = quick ? 5 : 9;
-  const uint64_t target = quick ? 2000000u : 5000000u;
+  const int samples = quick ? 3 : 5;
+  const uint64_t target = quick ? 1000000u : 2000000u;
   int rc = F(init)();
   if (rc != BITGEN_OK) return fail("init", "package", rc);
   static F(info_t) info;
@@ -127,39 +133,50 @@ int main(int argc, char **argv) {
   for (size_t k = 0; k < info.nkernels; k++) nshapes += strcmp(info.kernels[k].op, "gemv") == 0;
   bitgen_pool *pool = NULL;
   if ((rc = F(pool_create)(1, &pool)) != BITGEN_OK) return fail("pool_create", "package", rc);
-  for (size_t k = 0; k < info.nkernels; k++) {
-    const F(kernel_info) *ki = &info.kernels[k];
-    size_t shape;
-    if (!shape_of(ki, nshapes, &shape)) {
-      fprintf(stderr, "bitgen-tune-time: %s: no shape of %zu x %zu\n", ki->name, ki->M, ki->K);
-      return 1;
+  /* shape by shape: its weights packed once, then each of its kernels */
+  for (size_t shape = 0; shape < nshapes; shape++) {
+    size_t M, K;
+    if ((rc = F(shape_dims)(shape, &M, &K)) != BITGEN_OK) return fail("shape_dims", "package", rc);
+    size_t size = F(packed_size)(shape), max_tokens = 1;
+    for (size_t k = 0; k < info.nkernels; k++) {
+      size_t s;
+      if (!shape_of(&info.kernels[k], nshapes, &s)) {
+        fprintf(stderr, "bitgen-tune-time: %s: no shape of %zu x %zu\n", info.kernels[k].name, info.kernels[k].M,
+                info.kernels[k].K);
+        return 1;
+      }
+      size_t n = tokens_of(&info.kernels[k]);
+      if (s == shape && n > max_tokens) max_tokens = n;
     }
-    size_t M = ki->M, K = ki->K;
-    size_t n = strcmp(ki->op, "gemv") == 0 ? 0 : ki->N ? ki->N : TUNE_TOKENS;
-    size_t tokens = n ? n : 1;
-    struct job j = {.shape = shape, .M = M, .n = n, .size = F(packed_size)(shape), .pool = pool};
-    float *w = malloc(M * K * sizeof *w), *x = malloc(tokens * K * sizeof *x);
-    void *packed = F(alloc)(j.size);
-    j.y = F(alloc)(tokens * M * sizeof *j.y);
+    float *w = malloc(M * K * sizeof *w), *x = malloc(max_tokens * K * sizeof *x);
+    void *packed = F(alloc)(size);
+    float *y = F(alloc)(max_tokens * M * sizeof *y);
     F(act) *act = NULL;
-    if (!w || !x || !packed || !j.y || (rc = F(act_create)(tokens, &act)) != BITGEN_OK) {
-      fprintf(stderr, "bitgen-tune-time: %s: out of memory\n", ki->name);
+    if (!w || !x || !packed || !y || (rc = F(act_create)(max_tokens, &act)) != BITGEN_OK) {
+      fprintf(stderr, "bitgen-tune-time: shape %zu: out of memory\n", shape);
       return 1;
     }
     for (size_t i = 0; i < M * K; i++) w[i] = next_float();
-    for (size_t i = 0; i < tokens * K; i++) x[i] = next_float() * 4.0f;
-    if ((rc = F(pack_f32)(shape, M, K, w, packed, j.size, &j.wscale)) != BITGEN_OK) return fail("pack_f32", ki->name, rc);
-    if ((rc = F(quantize)(x, tokens, K, act, pool)) != BITGEN_OK) return fail("quantize", ki->name, rc);
-    j.packed = packed;
-    j.act = act;
-    uint64_t median = 0;
-    if ((rc = time_job(&j, samples, target, &median)) != BITGEN_OK) return fail(n ? "gemm" : "gemv", ki->name, rc);
-    uint64_t digest = fnv1a(j.y, tokens * M * sizeof *j.y, 0xcbf29ce484222325u);
-    printf("kernel %s variant %s isa %s ns %llu digest %016llx\n", ki->name, ki->variant, ki->isa,
-           (unsigned long long)median, (unsigned long long)digest);
-    fflush(stdout);
+    for (size_t i = 0; i < max_tokens * K; i++) x[i] = next_float() * 4.0f;
+    float wscale;
+    if ((rc = F(pack_f32)(shape, M, K, w, packed, size, &wscale)) != BITGEN_OK) return fail("pack_f32", "shape", rc);
+    for (size_t k = 0; k < info.nkernels; k++) {
+      const F(kernel_info) *ki = &info.kernels[k];
+      size_t s;
+      if (!shape_of(ki, nshapes, &s) || s != shape) continue;
+      size_t n = strcmp(ki->op, "gemv") == 0 ? 0 : tokens_of(ki);
+      if ((rc = F(quantize)(x, n ? n : 1, K, act, pool)) != BITGEN_OK) return fail("quantize", ki->name, rc);
+      struct job j = {.shape = shape, .M = M, .n = n, .size = size, .packed = packed, .wscale = wscale, .act = act,
+                      .y = y, .pool = pool};
+      uint64_t median = 0;
+      if ((rc = time_job(&j, samples, target, &median)) != BITGEN_OK) return fail(n ? "gemm" : "gemv", ki->name, rc);
+      uint64_t digest = fnv1a(y, (n ? n : 1) * M * sizeof *y, 0xcbf29ce484222325u);
+      printf("kernel %s variant %s isa %s ns %llu digest %016llx\n", ki->name, ki->variant, ki->isa,
+             (unsigned long long)median, (unsigned long long)digest);
+      fflush(stdout);
+    }
     F(act_free)(act);
-    F(free)(j.y);
+    F(free)(y);
     F(free)(packed);
     free(x);
     free(w);

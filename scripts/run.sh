@@ -65,16 +65,18 @@ run_load() {
 }
 
 # run_spec SPEC [bench options]: generate, build, verify, bench; the bench's
-# JSON and SVG go to out/<spec>/build/bench/bench-results.{json,svg}.
+# JSON and SVG go to out/<spec>/build/bench/bench-results.{json,svg}.  With
+# tuning=FILE set: generated with --tuning FILE into out/<spec>-tuned.
+tuning=
 run_spec() {
   local spec=$1
   shift
   local model pkg bench_dir
   model=$(lua5.4 gen/bitgen.lua meson-info "$spec" | awk '$1 == "prefix" {print $2}')
-  pkg="out/$(basename "$spec" .lua)"
+  pkg="out/$(basename "$spec" .lua)${tuning:+-tuned}"
   echo
-  echo "==== $spec -> $pkg"
-  build/bitgen generate "$spec" -o "$pkg"
+  echo "==== $spec${tuning:+ with $tuning} -> $pkg"
+  build/bitgen generate "$spec" ${tuning:+--tuning "$tuning"} -o "$pkg"
   [ -d "$pkg/build" ] || meson setup "$pkg/build" "$pkg" >/dev/null
   ninja -C "$pkg/build" ${NINJA_JOBS:+-j "$NINJA_JOBS"}
   echo
@@ -143,3 +145,23 @@ done
 echo
 echo "==== side by side: every format on the default spec's shapes"
 python3 bench/compare.py --json out/bench-formats.json --svg out/bench-formats.svg "${jsons[@]}"
+
+# the default spec with the shipped tuning file of this CPU (specs/tuning/*.lua
+# whose cpu is `bitgen tune --cpu`; made by bitgen tune), benched and set
+# against the default tiles measured above
+cpu=$(build/bitgen tune --cpu)
+for t in specs/tuning/*.lua; do
+  if [ -e "$t" ] && grep -qF "  cpu = \"$cpu\"," "$t"; then tuning=$t; fi
+done
+echo
+if [ -n "$tuning" ]; then
+  run_spec "$default_spec" "$@"
+  echo
+  echo "==== default tiles against $tuning ($cpu)"
+  name=$(basename "$default_spec" .lua)
+  python3 scripts/compare_tuned.py "out/$name/build/bench/bench-results.json" \
+    "out/$name-tuned/build/bench/bench-results.json"
+else
+  echo "==== no tuning file in specs/tuning names this CPU ($cpu);"
+  echo "     bitgen tune $default_spec -o specs/tuning/NAME.lua makes one (bitgen tune --help)"
+fi

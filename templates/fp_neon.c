@@ -35,10 +35,16 @@ ${signature(d)} {
     const uint8_t *wt = w + row0 * ${d.K * 2};
     for (size_t n = n0; n < n1; n++) {
       const float *x = a->x + n * ${d.K};
+      /* the next tile streams in while this one is summed (first token only:
+       * later tokens find this tile in cache) */
+      const uintptr_t pf = (uintptr_t)(n == n0 ? wt + ${R * d.K * 2} : wt); /* an address: may lie past w */
 $ for r = 0, R - 1 do
       float32x4_t s${r}_0 = vdupq_n_f32(0.0f), s${r}_1 = vdupq_n_f32(0.0f), s${r}_2 = vdupq_n_f32(0.0f), s${r}_3 = vdupq_n_f32(0.0f);
 $ end
       for (size_t k = 0; k < ${d.K}; k += 16) {
+$ for j = 0, (R * 32 + 63) // 64 - 1 do
+        __builtin_prefetch((const void *)(pf + ${R * 2} * k + ${64 * j}), 0, 3);
+$ end
         const float32x4_t x0 = vld1q_f32(x + k), x1 = vld1q_f32(x + k + 4), x2 = vld1q_f32(x + k + 8),
                           x3 = vld1q_f32(x + k + 12);
 $ for r = 0, R - 1 do

@@ -43,11 +43,17 @@ ${signature(d)} {
     const uint8_t *wt = w + row0 * ${d.K * 2};
     for (size_t n = n0; n < n1; n++) {
       const float *x = a->x + n * ${d.K};
+      /* the next tile streams in while this one is summed (first token only:
+       * later tokens find this tile in cache) */
+      const uintptr_t pf = (uintptr_t)(n == n0 ? wt + ${R * d.K * 2} : wt); /* an address: may lie past w */
       float lanes[${R}][16];
 $ for r = 0, R - 1 do
       vfloat32m4_t s${r} = __riscv_vfmv_v_f_f32m4(0.0f, vl);
 $ end
       for (size_t k = 0; k < ${d.K}; k += 16) {
+$ for j = 0, (R * 32 + 63) // 64 - 1 do
+        __builtin_prefetch((const void *)(pf + ${R * 2} * k + ${64 * j}), 0, 3);
+$ end
         const vfloat32m4_t xv = __riscv_vle32_v_f32m4(x + k, vl);
 $ for r = 0, R - 1 do
         s${r} = __riscv_vfadd_vv_f32m4(s${r}, __riscv_vfmul_vv_f32m4(load_w(wt + ${r * d.K * 2} + 2 * k, vl), xv, vl), vl);

@@ -45,11 +45,17 @@ $ end
     const uint8_t *wt = w + row0 * ${d.K * 2};
     for (size_t n = n0; n < n1; n++) {
       const float *x = a->x + n * ${d.K};
+      /* the next tile streams in while this one is summed (first token only:
+       * later tokens find this tile in cache) */
+      const uintptr_t pf = (uintptr_t)(n == n0 ? wt + ${R * d.K * 2} : wt); /* an address: may lie past w */
       float lanes[${R}][16];
 $ for r = 0, R - 1 do
       svfloat32_t s${r}_0 = svdup_n_f32(0.0f), s${r}_1 = svdup_n_f32(0.0f), s${r}_2 = svdup_n_f32(0.0f), s${r}_3 = svdup_n_f32(0.0f);
 $ end
       for (size_t k = 0; k < ${d.K}; k += 16) {
+$ for j = 0, (R * 32 + 63) // 64 - 1 do
+        __builtin_prefetch((const void *)(pf + ${R * 2} * k + ${64 * j}), 0, 3);
+$ end
 $ for v = 0, 3 do
         if (${v} < nv) {
           const svbool_t pg = pv${v};

@@ -30,43 +30,57 @@ $   else
 $   end
   if (rc != BITGEN_OK) return rc;
 $ end
-$ -- C statements: the normq op of a site for token t (its activations at A
-$ -- slot row j), x, b and w as C expressions; then the trace of what it
-$ -- quantized (layer, pos: C expressions).
-$ local function normq(site, x, b, w, j, layer, pos)
+$ -- A normq site as two static functions of token t of the block: run_tok_<site>
+$ -- (the op; its status) and run_trace_<site> (the trace of what it quantized);
+$ -- x, b and w as C expressions of c, l (layer) and t; pos: the token's
+$ -- position (also of p0, the block's first); j: its row of the A slot.
+$ local function normq(site, x, b, w)
 $   local op = O.sites[site]
 $   local K = op.n
 $   -- the values the op quantized: its input when it neither adds, activates nor norms
-$   local src = (op.pre == "none" and not op.norm) and x or ("c->ah + (" .. j .. ") * " .. K)
-  rc = c->op_${site}(${x}, ${b}, ${w}, c->ah + (${j}) * ${K}, c->aq + (${j}) * ${K}, c->aact + (${j}),
+$   local src = (op.pre == "none" and not op.norm) and x or ("c->ah + j * " .. K)
+static int run_tok_${site}(${P}_ctx *c, size_t l, size_t t, size_t j) {
+  const ${P}_layer *L = l < ${spec.layers} ? &c->model->layer[l] : NULL;
+  (void)L, (void)t, (void)j;
+  return c->op_${site}(${x}, ${b}, ${w}, c->ah + j * ${K}, c->aq + j * ${K}, c->aact + j,
 $   if op.block > 0 then
-                     c->ad + (${j}) * ${K // op.block}, c->absum + (${j}) * ${K // 16});
+                     c->ad + j * ${K // op.block}, c->absum + j * ${K // 16});
 $   else
                      NULL, NULL);
 $   end
-  if (rc != BITGEN_OK) return rc;
-  if (c->trace)
-    run_trace(c, ${U}_TRACE_${site:upper()}, ${layer}, ${pos}, ${K}, ${src},
-              ${op.out == "f32" and "NULL" or ("c->aq + (" .. j .. ") * " .. K)}, NULL);
+}
+
+static void run_trace_${site}(${P}_ctx *c, size_t l, size_t t, size_t j, size_t p0) {
+  run_trace(c, ${U}_TRACE_${site:upper()}, l, p0 + t, ${K}, ${src}, ${op.out == "f32" and "NULL" or ("c->aq + j * " .. K)}, NULL);
+}
+
 $ end
+$ local G, QMAX = h.n_head // h.n_head_kv, O.sites.attn.qmax
+$ local NKV = h.n_head_kv
 /* ---- the model runtime (docs/MODEL_RUNTIME.md, "Runtime / context") ---- */
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bitgen_run.h"
 
-#define RUN_LD(n_ctx) (((n_ctx) + 15) / 16 * 16) /* cache row length: attention reads whole 16s */
+#define RUN_LD(n_ctx) (((n_ctx) + 15) / 16 * 16) /* cache positions: attention reads whole 16s */
 #define RUN_MAX (1u << 20)
+#define RUN_QSETS_MAX 8 /* attention tasks per KV head, at most */
 
 struct ${P}_ctx {
   const ${P}_model *model;
   bitgen_pool *pool;
-  size_t n_ctx, ld, n_batch, pos;
+  size_t n_ctx, ld, n_batch, pos, threads;
+  size_t qsets;          /* attention tasks per KV head (query sets) */
+  const int32_t *tok;    /* the block's tokens, during run_block */
   int profile;
   ${P}_profile prof;
   void *arena;
   float *rope;           /* n_ctx x ${HD}: cos then sin of each pair's angle */
-  uint16_t *kc, *vc;     /* per layer: keys [${KVD}][ld] (transposed), values [ld][${KVD}] */
+  /* per layer and KV head: keys in blocks of 16 positions [ld / 16][${HD}][16],
+   * values [ld][${HD}] (f16) */
+  uint16_t *kc, *vc;
   float *x, *r;          /* n_batch x ${E}: the residual stream, a matmul's output added to it */
   float *q, *k, *v, *att; /* n_batch x ${QD} / ${KVD} / ${KVD} / ${QD} */
   float *g, *u;          /* n_batch x ${F} */
@@ -75,8 +89,9 @@ struct ${P}_ctx {
   bitgen_act *aact;
   float *ad, *ah;
   int16_t *absum, *alut;
-  float *scores;         /* ${h.n_head} x ld */
-  uint16_t *kbuf;        /* ${KVD}: one token's keys as f16 before the transpose */
+  float *scores;         /* per attention task (${NKV} x qsets): ${G} x ${QMAX} rows of ld */
+  uint16_t *kbuf, *vbuf; /* n_batch x ${KVD}: the tokens' keys and values as f16, before the cache */
+  int *tok_rc;           /* n_batch: per-token status of ops run on the pool */
 $ for _, site in ipairs({ "attn_norm", "attn_out", "ffn_norm", "ffn_out", "out_norm" }) do
   ${P}_op_normq_fn op_${site};
 $ end
@@ -101,6 +116,13 @@ int ${P}_ctx_create(const ${P}_model *model, const ${P}_ctx_options *opt, ${P}_c
   const size_t nb = opt && opt->n_batch ? opt->n_batch : 64;
   if (n_ctx > RUN_MAX || nb > RUN_MAX) return BITGEN_E_SIZE;
   const size_t ld = RUN_LD(n_ctx);
+  bitgen_pool *pool;
+  rc = ${P}_pool_create(opt ? opt->n_threads : 0, &pool);
+  if (rc != BITGEN_OK) return rc;
+  const size_t threads = bitgen_pool_threads(pool);
+  /* attention: enough tasks (KV heads x query sets) for about 4 per thread */
+  size_t qsets = (4 * threads + ${NKV - 1}) / ${NKV};
+  qsets = qsets < 1 ? 1 : qsets > RUN_QSETS_MAX ? RUN_QSETS_MAX : qsets;
 $ if has_tl then
   const size_t lut = bitgen_tl_lut_size(${NMAX});
 $ else
@@ -115,7 +137,8 @@ $ end
     nb * ${F} * sizeof(float), nb * ${F} * sizeof(float),
     nb * ${NMAX}, nb * sizeof(bitgen_act), nb * ${NMAX // 16} * sizeof(float), nb * ${NMAX} * sizeof(float),
     nb * ${NMAX // 16} * sizeof(int16_t), nb * lut * sizeof(int16_t),
-    ${h.n_head} * ld * sizeof(float), ${KVD} * sizeof(uint16_t),
+    ${NKV} * qsets * ${G * QMAX} * ld * sizeof(float), nb * ${KVD} * sizeof(uint16_t), nb * ${KVD} * sizeof(uint16_t),
+    nb * sizeof(int),
   };
   enum { N_PARTS = sizeof sizes / sizeof sizes[0] };
   size_t offs[N_PARTS], total = 0;
@@ -124,13 +147,19 @@ $ end
     total += run_up64(sizes[i]);
   }
   uint8_t *a = ${P}_alloc(total);
-  if (!a) return BITGEN_E_NOMEM;
+  if (!a) {
+    ${P}_pool_destroy(pool);
+    return BITGEN_E_NOMEM;
+  }
   ${P}_ctx *c = (${P}_ctx *)a;
   c->arena = a;
   c->model = model;
   c->n_ctx = n_ctx;
   c->ld = ld;
   c->n_batch = nb;
+  c->pool = pool;
+  c->threads = threads;
+  c->qsets = qsets;
   c->profile = opt ? opt->profile : 0;
   c->rope = (float *)(a + offs[1]);
   c->kc = (uint16_t *)(a + offs[2]);
@@ -151,6 +180,8 @@ $ end
   c->alut = (int16_t *)(a + offs[17]);
   c->scores = (float *)(a + offs[18]);
   c->kbuf = (uint16_t *)(a + offs[19]);
+  c->vbuf = (uint16_t *)(a + offs[20]);
+  c->tok_rc = (int *)(a + offs[21]);
   /* RoPE: pair i turns by pos * theta^(-2i/head_dim), in double, rounded once */
   for (size_t p = 0; p < n_ctx; p++)
     for (size_t i = 0; i < ${HD // 2}; i++) {
@@ -165,11 +196,6 @@ $ end
   c->op_rope_k = (${P}_op_rope_fn)${P}_op_selected(${U}_OP_${O.sites.rope_k.name:upper()})->fn;
   c->op_kv_store = (${P}_op_f16store_fn)${P}_op_selected(${U}_OP_${O.sites.kv_store.name:upper()})->fn;
   c->op_attn = (${P}_op_attn_fn)${P}_op_selected(${U}_OP_${O.sites.attn.name:upper()})->fn;
-  rc = ${P}_pool_create(opt ? opt->n_threads : 0, &c->pool);
-  if (rc != BITGEN_OK) {
-    ${P}_free(a);
-    return rc;
-  }
   *out = c;
   return BITGEN_OK;
 }
@@ -209,25 +235,6 @@ int ${P}_ctx_profile(const ${P}_ctx *ctx, ${P}_profile *out) {
   return BITGEN_OK;
 }
 
-/* Attention of one layer for the block's n tokens (positions p0 ..): one
- * pool task per query head, each going through the tokens in order with
- * its own scores row; the same arithmetic whatever the split. */
-typedef struct {
-  ${P}_ctx *c;
-  size_t layer, n, p0;
-} run_attn_job;
-
-static void run_attn_task(void *arg, size_t head) {
-  const run_attn_job *j = arg;
-  ${P}_ctx *c = j->c;
-  const size_t kvh = head / ${h.n_head // h.n_head_kv};
-  const uint16_t *k = c->kc + (j->layer * ${KVD} + kvh * ${HD}) * c->ld;
-  const uint16_t *v = c->vc + j->layer * c->ld * ${KVD} + kvh * ${HD};
-  for (size_t t = 0; t < j->n; t++)
-    c->op_attn(c->q + t * ${QD} + head * ${HD}, k, c->ld, v, j->p0 + t + 1, c->scores + head * c->ld,
-               c->att + t * ${QD} + head * ${HD});
-}
-
 #define RUN_TIME(field, stmt)                                    \
   do {                                                           \
     const uint64_t t0_ = c->profile ? run_now() : 0;             \
@@ -235,17 +242,105 @@ static void run_attn_task(void *arg, size_t head) {
     if (c->profile) c->prof.field += run_now() - t0_;            \
   } while (0)
 
-/* Embedding rows of the block's tokens into x. */
-static int run_embed(${P}_ctx *c, const int32_t *tok, size_t n) {
+/* ---- per-token work: token t of the block, j its row among those asked ---- */
+typedef int (*run_tok_fn)(${P}_ctx *c, size_t l, size_t t, size_t j);
+typedef void (*run_tok_trace_fn)(${P}_ctx *c, size_t l, size_t t, size_t j, size_t p0);
+
+/* the normq sites (x, b, w: C expressions of c, L, l, t) */
+$ normq("attn_norm", "c->x + t * " .. E, "l ? c->r + t * " .. E .. " : NULL", "L->attn_norm")
+$ normq("attn_out", "c->att + t * " .. QD, "NULL", h.sub_norms and "L->attn_sub_norm" or "NULL")
+$ normq("ffn_norm", "c->x + t * " .. E, "c->r + t * " .. E, "L->ffn_norm")
+$ normq("ffn_out", "c->g + t * " .. F, "c->u + t * " .. F, h.sub_norms and "L->ffn_sub_norm" or "NULL")
+$ normq("out_norm", "c->x + t * " .. E, "c->r + t * " .. E, "c->model->output_norm")
+/* The embedding row of token t into x. */
+static int run_tok_embed(${P}_ctx *c, size_t l, size_t t, size_t j) {
   const ${P}_weight *w = &c->model->token_embd;
-  int rc = BITGEN_OK;
-  for (size_t t = 0; t < n && rc == BITGEN_OK; t++)
+  (void)l, (void)j;
 $ if grp("token_embd").kind == "i2s" or grp("token_embd").kind == "tl" then
-    rc = ${grp("token_embd").F}_row(w->shape, w->data, w->size, w->scale, (size_t)tok[t], c->x + t * ${E});
+  return ${grp("token_embd").F}_row(w->shape, w->data, w->size, w->scale, (size_t)c->tok[t], c->x + t * ${E});
 $ else
-    rc = ${grp("token_embd").F}_row(w->shape, w->data, w->size, (size_t)tok[t], c->x + t * ${E});
+  return ${grp("token_embd").F}_row(w->shape, w->data, w->size, (size_t)c->tok[t], c->x + t * ${E});
 $ end
-  return rc;
+}
+
+/* RoPE on token t's q and k, then its k and v (as f16) into layer l's cache. */
+static int run_tok_rope_store(${P}_ctx *c, size_t l, size_t t, size_t j) {
+  const size_t pos = c->pos + t;
+  uint16_t *kb = c->kbuf + t * ${KVD}, *vb = c->vbuf + t * ${KVD};
+  (void)j;
+  c->op_rope_q(c->q + t * ${QD}, c->rope + pos * ${HD});
+  c->op_rope_k(c->k + t * ${KVD}, c->rope + pos * ${HD});
+  c->op_kv_store(c->k + t * ${KVD}, kb);
+  c->op_kv_store(c->v + t * ${KVD}, vb);
+  for (size_t kvh = 0; kvh < ${NKV}; kvh++) {
+    const size_t head = (l * ${NKV} + kvh) * c->ld * ${HD};
+    uint16_t *kc = c->kc + head + pos / 16 * ${HD * 16} + pos % 16;
+    for (size_t d = 0; d < ${HD}; d++) kc[d * 16] = kb[kvh * ${HD} + d];
+    memcpy(c->vc + head + pos * ${HD}, vb + kvh * ${HD}, ${HD} * sizeof(uint16_t));
+  }
+  return BITGEN_OK;
+}
+
+static void run_trace_rope_store(${P}_ctx *c, size_t l, size_t t, size_t j, size_t p0) {
+  (void)j;
+  run_trace(c, ${U}_TRACE_K, l, p0 + t, ${KVD}, c->k + t * ${KVD}, NULL, c->kbuf + t * ${KVD});
+  run_trace(c, ${U}_TRACE_V, l, p0 + t, ${KVD}, c->v + t * ${KVD}, NULL, c->vbuf + t * ${KVD});
+}
+
+typedef struct {
+  ${P}_ctx *c;
+  run_tok_fn fn;
+  size_t l, t0, n, per;
+} run_tok_job;
+
+static void run_tok_task(void *arg, size_t i) {
+  const run_tok_job *jb = arg;
+  const size_t a = jb->t0 + i * jb->per, b = a + jb->per < jb->n ? a + jb->per : jb->n;
+  for (size_t t = a; t < b; t++) jb->c->tok_rc[t] = jb->fn(jb->c, jb->l, t, t - jb->t0);
+}
+
+/* fn for tokens [t0, n) of the block: on the pool (each token's work is
+ * independent, so the results do not depend on it), or with a trace on the
+ * calling thread, in order, tracing each token after it. */
+static int run_tokens(${P}_ctx *c, size_t l, size_t t0, size_t n, run_tok_fn fn, run_tok_trace_fn tr) {
+  if (c->trace || n - t0 < 2 || c->threads < 2) {
+    for (size_t t = t0; t < n; t++) {
+      const int rc = fn(c, l, t, t - t0);
+      if (rc != BITGEN_OK) return rc;
+      if (c->trace && tr) tr(c, l, t, t - t0, c->pos);
+    }
+    return BITGEN_OK;
+  }
+  const size_t want = 2 * c->threads, per = (n - t0 + want - 1) / want;
+  run_tok_job jb = {c, fn, l, t0, n, per};
+  const int rc = bitgen_pool_run(c->pool, (n - t0 + per - 1) / per, run_tok_task, &jb);
+  if (rc != BITGEN_OK) return rc;
+  for (size_t t = t0; t < n; t++)
+    if (c->tok_rc[t] != BITGEN_OK) return c->tok_rc[t];
+  return BITGEN_OK;
+}
+
+/* Attention of one layer for the block's n tokens (positions p0 ..): one
+ * pool task per KV head and query set; set s takes the runs of ${QMAX}
+ * queries s, s + qsets, ... (interleaved: later queries see more
+ * positions), each with its own scores rows.  Each (query, head) is
+ * computed by the same arithmetic whatever the split. */
+typedef struct {
+  ${P}_ctx *c;
+  size_t layer, n, p0, qsets;
+} run_attn_job;
+
+static void run_attn_task(void *arg, size_t task) {
+  const run_attn_job *j = arg;
+  ${P}_ctx *c = j->c;
+  const size_t kvh = task % ${NKV}, s = task / ${NKV};
+  const size_t head = (j->layer * ${NKV} + kvh) * c->ld * ${HD};
+  float *sc = c->scores + task * ${G * QMAX} * c->ld;
+  for (size_t i0 = s * ${QMAX}; i0 < j->n; i0 += j->qsets * ${QMAX}) {
+    const size_t nq = j->n - i0 < ${QMAX} ? j->n - i0 : ${QMAX};
+    c->op_attn(c->q + i0 * ${QD} + kvh * ${G * HD}, nq, ${QD}, c->kc + head, c->vc + head, j->p0 + i0 + 1, sc, c->ld,
+               c->att + i0 * ${QD} + kvh * ${G * HD});
+  }
 }
 
 /* One layer over the block: attention then FFN, the residual in x.  The
@@ -261,51 +356,37 @@ static int run_layer(${P}_ctx *c, size_t l, size_t n) {
     c->prof.field += t1 - t0;               \
     t0 = t1;                                \
   }
-  for (size_t t = 0; t < n; t++) {
-$ normq("attn_norm", "c->x + t * " .. E, "l ? c->r + t * " .. E .. " : NULL", "L->attn_norm", "t", "l", "p0 + t")
-  }
+#define RUN_TOKENS(site)                                                              \
+  if ((rc = run_tokens(c, l, 0, n, run_tok_##site, run_trace_##site)) != BITGEN_OK) \
+    return rc;
+  RUN_TOKENS(attn_norm)
   RUN_LAP(ops_ns)
 $ mm("attn_q", "L->attn_q", E, QD, "c->q")
 $ mm("attn_k", "L->attn_k", E, KVD, "c->k")
 $ mm("attn_v", "L->attn_v", E, KVD, "c->v")
   RUN_LAP(matmul_ns)
-  uint16_t *kc = c->kc + l * ${KVD} * c->ld, *vc = c->vc + l * c->ld * ${KVD};
-  for (size_t t = 0; t < n; t++) {
-    const size_t pos = p0 + t;
-    c->op_rope_q(c->q + t * ${QD}, c->rope + pos * ${HD});
-    c->op_rope_k(c->k + t * ${KVD}, c->rope + pos * ${HD});
-    c->op_kv_store(c->v + t * ${KVD}, vc + pos * ${KVD});
-    c->op_kv_store(c->k + t * ${KVD}, c->kbuf);
-    for (size_t i = 0; i < ${KVD}; i++) kc[i * c->ld + pos] = c->kbuf[i];
-    if (c->trace) {
-      run_trace(c, ${U}_TRACE_K, l, pos, ${KVD}, c->k + t * ${KVD}, NULL, c->kbuf);
-      run_trace(c, ${U}_TRACE_V, l, pos, ${KVD}, c->v + t * ${KVD}, NULL, vc + pos * ${KVD});
-    }
-  }
-  run_attn_job job = {c, l, n, p0};
-  rc = bitgen_pool_run(c->pool, ${h.n_head}, run_attn_task, &job);
+  RUN_TOKENS(rope_store)
+  const size_t qsets = (n + ${QMAX - 1}) / ${QMAX} < c->qsets ? (n + ${QMAX - 1}) / ${QMAX} : c->qsets;
+  run_attn_job job = {c, l, n, p0, qsets};
+  rc = bitgen_pool_run(c->pool, ${NKV} * qsets, run_attn_task, &job);
   if (rc != BITGEN_OK) return rc;
   RUN_LAP(attention_ns)
-  for (size_t t = 0; t < n; t++) {
-$ normq("attn_out", "c->att + t * " .. QD, "NULL", h.sub_norms and "L->attn_sub_norm" or "NULL", "t", "l", "p0 + t")
-  }
+  RUN_TOKENS(attn_out)
   RUN_LAP(ops_ns)
 $ mm("attn_output", "L->attn_output", QD, E, "c->r")
   RUN_LAP(matmul_ns)
-  for (size_t t = 0; t < n; t++) {
-$ normq("ffn_norm", "c->x + t * " .. E, "c->r + t * " .. E, "L->ffn_norm", "t", "l", "p0 + t")
-  }
+  RUN_TOKENS(ffn_norm)
   RUN_LAP(ops_ns)
 $ mm("ffn_gate", "L->ffn_gate", E, F, "c->g")
 $ mm("ffn_up", "L->ffn_up", E, F, "c->u")
   RUN_LAP(matmul_ns)
-  for (size_t t = 0; t < n; t++) {
-$ normq("ffn_out", "c->g + t * " .. F, "c->u + t * " .. F, h.sub_norms and "L->ffn_sub_norm" or "NULL", "t", "l", "p0 + t")
-  }
+  RUN_TOKENS(ffn_out)
   RUN_LAP(ops_ns)
 $ mm("ffn_down", "L->ffn_down", F, E, "c->r")
   RUN_LAP(matmul_ns)
+#undef RUN_TOKENS
 #undef RUN_LAP
+  (void)L;
   return BITGEN_OK;
 }
 
@@ -313,17 +394,16 @@ $ mm("ffn_down", "L->ffn_down", F, E, "c->r")
  * and their logits. */
 static int run_output(${P}_ctx *c, size_t t0, size_t n_all, float *logits) {
   const size_t n = n_all - t0;
-  int rc = BITGEN_OK;
-  for (size_t t = t0; t < n_all; t++) {
-$ normq("out_norm", "c->x + t * " .. E, "c->r + t * " .. E, "c->model->output_norm", "t - t0", spec.layers, "c->pos + t")
-  }
+  int rc = run_tokens(c, ${spec.layers}, t0, n_all, run_tok_out_norm, run_trace_out_norm);
+  if (rc != BITGEN_OK) return rc;
 $ mm("output", "c->model->output", E, h.n_vocab, "logits")
   return BITGEN_OK;
 }
 
 static int run_block(${P}_ctx *c, const int32_t *tok, size_t n, float *logits, int all) {
   int rc = BITGEN_OK;
-  RUN_TIME(ops_ns, rc = run_embed(c, tok, n));
+  c->tok = tok;
+  RUN_TIME(ops_ns, rc = run_tokens(c, 0, 0, n, run_tok_embed, NULL));
   if (rc != BITGEN_OK) return rc;
   for (size_t l = 0; l < ${spec.layers}; l++)
     if ((rc = run_layer(c, l, n)) != BITGEN_OK) return rc;

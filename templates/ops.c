@@ -170,55 +170,154 @@ ${opsig(op, sym)} {
 }
 
 $   elseif op.kind == "attn" then
-$     local HD, NV = op.hd, op.hd // 16
-/* ${op.name}: one query head over npos cached positions (causal: all of
- * them).  k: the KV head's keys transposed, k[d * ld + t] (f16); v: its
- * values, v[t * ${op.stride} + d] (f16).  s_t = sum over d in order of
- * (q[d] / sqrt(${HD})) * k[d][t]; p_t = exp(s_t - max s); out = sum over t
- * in order of p_t v_t, times 1 / (the lane sum of p).  scores: at least
- * npos rounded up to 16 floats; k rows readable that far. */
+$     local HD, NV, G = op.hd, op.hd // 16, op.g
+$     local QB = math.max(1, fam.acc // G)
+$     local scale = flt(1 / math.sqrt(HD))
+$     local VPF = 16 -- values: prefetch this many positions ahead
+$     -- one block of B queries: rows r = i * G + g (query i, head g of the group)
+$     local function block(B)
+$       local ROWS = B * G
+$       local CB = math.max(1, fam.acc // ROWS) -- chunks of 16 positions per pass of the scores
+$       local DV = 1                             -- vectors of 16 dims per pass of the values
+$       for dv = NV, 1, -1 do
+$         if NV % dv == 0 and dv * ROWS <= fam.acc and DV == 1 then DV = dv end
+$       end
+/* ${B} quer${B == 1 and "y" or "ies"} (query i sees np0 + i positions) of ${G} head${G == 1 and "" or "s"}: rows r = i * ${G} + g. */
+static void ${sym}_b${B}(const float *restrict q, size_t stride, const uint16_t *restrict k,
+                          const uint16_t *restrict v, size_t np0, float *restrict scores, size_t ld,
+                          float *restrict out) {
+  const vf zero = vf_set1(0.0f);
+  float qs[${ROWS}][${HD}];
+$       for r = 0, ROWS - 1 do
+  for (size_t d = 0; d < ${HD}; d += 16)
+    vf_store(qs[${r}] + d, vf_mul(vf_load(q + ${r // G} * stride + ${(r % G) * HD} + d), vf_set1(${scale})));
+$       end
+  /* scores: the sums of ${CB} chunk${CB == 1 and "" or "s"} of 16 positions of every row in registers, over d in order */
+  const size_t nv = (np0 + ${B - 1} + 15) / 16;
+  size_t c = 0;
+$       local function score_pass(nc, cexpr)
+  {
+$         for r = 0, ROWS - 1 do
+$           for cc = 0, nc - 1 do
+    vf s${r}_${cc} = zero;
+$           end
+$         end
+    const uint16_t *kb = k + ${cexpr} * ${HD * 16};
+    for (size_t dd = 0; dd < ${HD}; dd += 2) {
+      /* the line of the next ${nc} chunk${nc == 1 and "" or "s"} for these two d (a cache left cold by the weights) */
+$         for cc = 0, nc - 1 do
+      v_prefetch(kb, ${(nc + cc) * HD * 16} + dd * 16);
+$         end
+$         for u = 0, 1 do
+$           for cc = 0, nc - 1 do
+      const vf k${cc}_${u} = vf_load_f16(kb + ${cc * HD * 16} + (dd + ${u}) * 16);
+$           end
+$           for r = 0, ROWS - 1 do
+      {
+        const vf qd = vf_set1(qs[${r}][dd + ${u}]);
+$             for cc = 0, nc - 1 do
+        s${r}_${cc} = vf_add(s${r}_${cc}, vf_mul(qd, k${cc}_${u}));
+$             end
+      }
+$           end
+$         end
+    }
+$         for r = 0, ROWS - 1 do
+$           for cc = 0, nc - 1 do
+    vf_store(scores + ${r} * ld + 16 * (${cexpr} + ${cc}), s${r}_${cc});
+$           end
+$         end
+  }
+$       end
+$       if CB > 1 then
+  for (; c + ${CB} <= nv; c += ${CB})
+$         score_pass(CB, "c")
+$       end
+  for (; c < nv; c++)
+$       score_pass(1, "c")
+  /* softmax per row, over its own positions */
+  float inv[${ROWS}];
+  for (size_t r = 0; r < ${ROWS}; r++) {
+    const size_t np = np0 + r / ${G}, nvr = (np + 15) / 16;
+    float *sr = scores + r * ld;
+    for (size_t t = np; t < 16 * nvr; t++) sr[t] = -INFINITY;
+    vf mv = vf_set1(-INFINITY);
+    for (size_t cc = 0; cc < nvr; cc++) mv = vf_max(vf_load(sr + 16 * cc), mv);
+    float lanes[16], m;
+    vf_store(lanes, mv);
+    m = lanes[0];
+    for (int l = 1; l < 16; l++) m = lanes[l] > m ? lanes[l] : m;
+    const vf vm = vf_set1(m);
+    for (size_t cc = 0; cc < nvr; cc++) vf_store(sr + 16 * cc, v_exp(vf_sub(vf_load(sr + 16 * cc), vm)));
+    for (size_t t = np; t < 16 * nvr; t++) sr[t] = 0.0f;
+    vf sum = zero;
+    for (size_t cc = 0; cc < nvr; cc++) sum = vf_add(sum, vf_load(sr + 16 * cc));
+    inv[r] = 1.0f / vf_tree(sum);
+  }
+  /* values: ${DV} vector${DV == 1 and "" or "s"} of 16 dims of every row in registers, over positions in order */
+  for (size_t j0 = 0; j0 < ${NV}; j0 += ${DV}) {
+$       for r = 0, ROWS - 1 do
+$         for jj = 0, DV - 1 do
+    vf o${r}_${jj} = zero;
+$         end
+$       end
+$       -- position t (C expression) for the rows of queries i0 .. B-1
+$       local function vstep(texpr, i0, pf)
+      const uint16_t *vr = v + (${texpr}) * ${HD} + 16 * j0;
+$         if pf then
+$           for m = 0, (DV * 32 + 63) // 64 - 1 do
+      v_prefetch(vr, ${VPF * HD + 32 * m});
+$           end
+$         end
+$         for jj = 0, DV - 1 do
+      const vf v${jj} = vf_load_f16(vr + ${16 * jj});
+$         end
+$         for r = i0 * G, ROWS - 1 do
+      {
+        const vf p = vf_set1(scores[${r} * ld + (${texpr})]);
+$           for jj = 0, DV - 1 do
+        o${r}_${jj} = vf_add(o${r}_${jj}, vf_mul(p, v${jj}));
+$           end
+      }
+$         end
+$       end
+    for (size_t t = 0; t < np0; t++) {
+$       vstep("t", 0, true)
+    }
+$       for e = 0, B - 2 do
+    { /* position np0 + ${e}: queries ${e + 1} and later only */
+$         vstep("np0 + " .. e, e + 1)
+    }
+$       end
+$       for r = 0, ROWS - 1 do
+$         for jj = 0, DV - 1 do
+    vf_store(out + ${r // G} * stride + ${(r % G) * HD} + 16 * (j0 + ${jj}), vf_mul(o${r}_${jj}, vf_set1(inv[${r}])));
+$         end
+$       end
+  }
+}
+
+$     end
+$     block(1)
+$     if QB > 1 then block(QB) end
+/* ${op.name}: attention of nq consecutive query tokens, ${G} query head${G == 1 and "" or "s"} each (those of
+ * one KV head), over the KV head's cache; query i sees positions [0, npos + i).
+ * q: head g of query i at q[i * stride + g * ${HD} + d], out likewise.
+ * k: keys in blocks of 16 positions, k[(t / 16) * ${HD * 16} + d * 16 + t % 16]
+ * (f16); v: values v[t * ${HD} + d] (f16).  Per (query, head): s_t = sum over d
+ * in order of (q[d] / sqrt(${HD})) * k_t[d]; p_t = exp(s_t - max s); out =
+ * sum over t in order of p_t v_t, times 1 / (the lane sum of p): the same
+ * float operations whatever nq and whichever rows share a block.  scores:
+ * ${G} x ${QB} rows of ld floats, ld a multiple of 16 >= npos + nq - 1; keys
+ * readable that far. */
 ${opsig(op, sym)};
 ${opsig(op, sym)} {
-  const vf zero = vf_set1(0.0f);
-  const size_t nv = (npos + 15) / 16;
-  float qs[${HD}];
-  for (size_t i = 0; i < ${HD}; i += 16) vf_store(qs + i, vf_mul(vf_load(q + i), vf_set1(${flt(1 / math.sqrt(HD))})));
-  for (size_t c = 0; c < nv; c++) vf_store(scores + 16 * c, zero);
-  for (size_t dd = 0; dd < ${HD}; dd++) {
-    const vf qd = vf_set1(qs[dd]);
-    const uint16_t *kr = k + dd * ld;
-    for (size_t c = 0; c < nv; c++)
-      vf_store(scores + 16 * c, vf_add(vf_load(scores + 16 * c), vf_mul(qd, vf_load_f16(kr + 16 * c))));
-  }
-  for (size_t t = npos; t < 16 * nv; t++) scores[t] = -INFINITY;
-  vf mv = vf_set1(-INFINITY);
-  for (size_t c = 0; c < nv; c++) mv = vf_max(vf_load(scores + 16 * c), mv);
-  float lanes[16], m;
-  vf_store(lanes, mv);
-  m = lanes[0];
-  for (int l = 1; l < 16; l++) m = lanes[l] > m ? lanes[l] : m;
-  const vf vm = vf_set1(m);
-  vf sum = zero;
-  for (size_t c = 0; c < nv; c++) {
-    const vf e = v_exp(vf_sub(vf_load(scores + 16 * c), vm));
-    vf_store(scores + 16 * c, e);
-  }
-  for (size_t t = npos; t < 16 * nv; t++) scores[t] = 0.0f;
-  for (size_t c = 0; c < nv; c++) sum = vf_add(sum, vf_load(scores + 16 * c));
-  const float inv = 1.0f / vf_tree(sum);
-$     for j = 0, NV - 1 do
-  vf o${j} = zero;
+  size_t i = 0;
+$     if QB > 1 then
+  for (; i + ${QB} <= nq; i += ${QB})
+    ${sym}_b${QB}(q + i * stride, stride, k, v, npos + i, scores, ld, out + i * stride);
 $     end
-  for (size_t t = 0; t < npos; t++) {
-    const vf p = vf_set1(scores[t]);
-    const uint16_t *vr = v + t * ${op.stride};
-$     for j = 0, NV - 1 do
-    o${j} = vf_add(o${j}, vf_mul(p, vf_load_f16(vr + ${16 * j})));
-$     end
-  }
-$     for j = 0, NV - 1 do
-  vf_store(out + ${16 * j}, vf_mul(o${j}, vf_set1(inv)));
-$     end
+  for (; i < nq; i++) ${sym}_b1(q + i * stride, stride, k, v, npos + i, scores, ld, out + i * stride);
 }
 
 $   end

@@ -630,13 +630,26 @@ static void test_ops(void) {
           for (int s = 0; s < 2; s++) fn[s](x0, f16[s]);
           CHECK(same(f16[0], f16[1], KVD * 2), "%s trial %d differs", v->name, trial);
         } else {
+          /* nq queries (rows QD apart) of the NH / NKV heads of one KV head, query
+           * i over positions [0, npos + i); keys in blocks of 16 positions */
           PKG(op_attn_fn) fn[2] = {(PKG(op_attn_fn))sv->fn, (PKG(op_attn_fn))v->fn};
-          const size_t ld = 208, npos = trial == 0 ? 1 : trial == 1 ? 16 : 1 + rnd() % ld;
+          const size_t ld = 208, nq = trial < 2 ? 1 : 1 + rnd() % 9;
+          const size_t npos = trial == 0 ? 1 : trial == 1 ? 16 : 1 + rnd() % (ld - nq + 1);
           for (size_t i = 0; i < HD * ld; i++) kc[i] = f16_bits(unif(-2, 2));
-          for (size_t i = 0; i < ld * KVD; i++) vc[i] = f16_bits(unif(-2, 2));
-          fill(x0, HD, -mag > -8 ? -mag : -8, mag < 8 ? mag : 8);
-          for (int s = 0; s < 2; s++) fn[s](x0, kc, ld, vc, npos, sc[s], out[s]);
-          CHECK(same(out[0], out[1], HD * sizeof(float)), "%s npos %zu differs", v->name, npos);
+          for (size_t i = 0; i < ld * HD; i++) vc[i] = f16_bits(unif(-2, 2));
+          fill(x0, nq * QD, -mag > -8 ? -mag : -8, mag < 8 ? mag : 8);
+          for (int s = 0; s < 2; s++) {
+            memset(out[s], 0, nq * QD * sizeof(float));
+            fn[s](x0, nq, QD, kc, vc, npos, sc[s], ld, out[s]);
+          }
+          CHECK(same(out[0], out[1], nq * QD * sizeof(float)), "%s nq %zu npos %zu differs", v->name, nq, npos);
+          /* a block of queries gives each one's bits alone (the op blocks them in registers) */
+          for (int s = 0; s < 2; s++) {
+            memset(h[s], 0, nq * QD * sizeof(float));
+            for (size_t i = 0; i < nq; i++) fn[s](x0 + i * QD, 1, QD, kc, vc, npos + i, sc[s], ld, h[s] + i * QD);
+            CHECK(same(h[s], out[s], nq * QD * sizeof(float)), "%s: %zu queries at once differ from one by one (npos %zu)",
+                  s ? v->name : sv->name, nq, npos);
+          }
         }
       }
     }

@@ -26,6 +26,8 @@ good="$root/tests/tuning/tune-mixed.lua"
 if [ "$mode" = files ]; then
   # --- options -------------------------------------------------------------
   check '"$bitgen" tune --help | grep -q "meson and ninja"' "tune --help names the tools it needs"
+  check '[ "$("$bitgen" tune --cpu | wc -l)" -eq 1 ] && [ -n "$("$bitgen" tune --cpu)" ]' "tune --cpu: one line"
+  "$bitgen" check "$spec" --cpu >/dev/null 2>&1; check '[ $? -eq 2 ]' "--cpu outside tune exits 2"
   "$bitgen" generate "$spec" --quick -o "$work/x" >/dev/null 2>&1; check '[ $? -eq 2 ]' "--quick outside tune exits 2"
   "$bitgen" tune "$spec" --tuning "$good" >/dev/null 2>&1; check '[ $? -eq 2 ]' "--tuning with tune exits 2"
   "$bitgen" generate "$spec" --tuning >/dev/null 2>&1; check '[ $? -eq 2 ]' "--tuning without a file exits 2"
@@ -105,13 +107,15 @@ else
   done
   # without the tools: a clear error naming them, nothing written
   PATH=/nonexistent "$bitgen" tune "$spec" -o "$work/none.lua" 2>"$work/err" >/dev/null
-  check '[ $? -eq 1 ] && grep -q "needs .*meson, ninja" "$work/err" && [ ! -e "$work/none.lua" ]' \
+  rc=$?
+  check '[ $rc -eq 1 ] && grep -q "needs .*meson, ninja" "$work/err" && [ ! -e "$work/none.lua" ]' \
     "tune without cc, meson, ninja: $(head -1 "$work/err")"
   # an existing file of another CPU is refused before any build, and kept
   sed 's/^  cpu = .*/  cpu = "another CPU",/' "$good" >"$work/other.lua"
   cp "$work/other.lua" "$work/other.orig"
   "$bitgen" tune "$spec" --quick -o "$work/other.lua" 2>"$work/err" >/dev/null
-  check '[ $? -eq 1 ] && grep -q "was measured on \"another CPU\"" "$work/err"' "tune refuses a file of another CPU"
+  rc=$?
+  check '[ $rc -eq 1 ] && grep -q "was measured on \"another CPU\"" "$work/err"' "tune refuses a file of another CPU"
   check 'cmp -s "$work/other.lua" "$work/other.orig"' "the refused file is unchanged"
 
   mkdir "$work/tmp"
@@ -131,11 +135,11 @@ else
   check 'diff -r "$work/g1" "$work/g2" >/dev/null' "tuned package byte-identical on repeat"
   # the same file again (-o existing, same CPU): entries of other models are kept
   cat "$work/tuned.lua" >"$work/merge.lua"
-  sed -i 's/^\(  [a-z0-9]* = {\)$/\1\n    ["kept-model"] = { i2s_gemv_128x128 = { rows = 1, unroll = 1 } },/' "$work/merge.lua"
+  sed -i 's/^\(  [a-z0-9]* = {\)$/\1\n    ["kept-model"] = { i2s_gemv_128x128 = { rows = 2, unroll = 1 } },/' "$work/merge.lua"
   check '"$bitgen" check "$spec" --tuning "$work/merge.lua" >/dev/null' "merge input valid"
-  # stdout mode: the text alone on stdout, same entries format
   TMPDIR="$work/tmp" "$bitgen" tune "$spec" --quick --isa scalar -o "$work/merge.lua" 2>"$work/log2"
-  check '[ $? -eq 0 ] && grep -q "kept-model" "$work/merge.lua" && grep -q "^  scalar = {" "$work/merge.lua"' \
+  rc=$?
+  check '[ $rc -eq 0 ] && grep -q "kept-model" "$work/merge.lua" && grep -q "^  scalar = {" "$work/merge.lua"' \
     "a second tune (scalar) keeps the file's other entries: $(tail -2 "$work/log2")"
   check '"$bitgen" check "$spec" --tuning "$work/merge.lua" >/dev/null' "the merged file validates"
   check '[ -z "$(ls -A "$work/tmp")" ]' "second tune removed its temporary directory"
