@@ -4,10 +4,11 @@
  * AVX-512.  Row tile ${d.rows}: one zmm of 16 lane sums per row (lane l
  * takes k = l mod 16 in order: vmulps then vaddps, never fused), then the
  * canonical tree of runtime/bitgen_fmt_more.h (256-bit halves, 128-bit
- * halves, movehl, the last pair).  Software prefetch: each step also
- * fetches the next ${d.rows * 32} bytes of the next row tile (rows are contiguous, so
- * the next tile is one linear stream one tile ahead; without it the ${d.rows}
- * interleaved row streams ran at half the memory bandwidth).  ${d.format == "bf16" and "bf16 -> f32: zero-extend and shift by 16." or "f16 -> f32: vcvtph2ps."} */
+ * halves, movehl, the last pair).  Software prefetch (rows are
+ * contiguous, so the next rows are one linear stream): a GEMV sums the
+ * tile's rows in groups of two and fetches the next group while it sums
+ * one; a GEMM fetches the next tile during its first token.  (8 interleaved
+ * row streams without prefetch ran at half the memory bandwidth.)  ${d.format == "bf16" and "bf16 -> f32: zero-extend and shift by 16." or "f16 -> f32: vcvtph2ps."} */
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,35 +35,41 @@ static inline float tree(__m512 s) {
 
 ${signature(d)};
 
+$ -- GEMV: the tile's rows in groups of S, each group a linear stream of
+$ -- S x K x 2 bytes prefetched one group ahead (a short lead: whole 8-row
+$ -- tiles ahead read at 36 GB/s, groups of 2 at 40, of a 42 GB/s stream)
+$ local S = d.op == "gemv" and (R % 2 == 0 and 2 or 1) or R
 ${signature(d)} {
   (void)wscale;
   for (size_t t = t0; t < t1; t++) {
-    const size_t row0 = t * ${R};
-    const uint8_t *wt = w + row0 * ${d.K * 2};
-    for (size_t n = n0; n < n1; n++) {
-      const float *x = a->x + n * ${d.K};
-      /* the next tile streams in while this one is summed (first token only:
-       * later tokens find this tile in cache) */
-      const uintptr_t pf = (uintptr_t)(n == n0 ? wt + ${R * d.K * 2} : wt); /* an address: may lie past w */
-$ for r = 0, R - 1 do
-      __m512 s${r} = _mm512_setzero_ps();
+    for (size_t g = 0; g < ${R // S}; g++) {
+      const size_t row0 = t * ${R} + g * ${S};
+      const uint8_t *wt = w + row0 * ${d.K * 2};
+      for (size_t n = n0; n < n1; n++) {
+        const float *x = a->x + n * ${d.K};
+        /* the next group streams in while this one is summed (first token only:
+         * later tokens find this one in cache) */
+        const uintptr_t pf = (uintptr_t)(n == n0 ? wt + ${S * d.K * 2} : wt); /* an address: may lie past w */
+$ for r = 0, S - 1 do
+        __m512 s${r} = _mm512_setzero_ps();
 $ end
-      for (size_t k = 0; k < ${d.K}; k += 16) {
-        const __m512 xv = _mm512_loadu_ps(x + k);
-$ for j = 0, (R * 32 + 63) // 64 - 1 do
-        _mm_prefetch((const char *)(pf + ${R * 2} * k + ${64 * j}), _MM_HINT_T0);
+        for (size_t k = 0; k < ${d.K}; k += 16) {
+          const __m512 xv = _mm512_loadu_ps(x + k);
+$ for j = 0, (S * 32 + 63) // 64 - 1 do
+          _mm_prefetch((const char *)(pf + ${S * 2} * k + ${64 * j}), _MM_HINT_T0);
 $ end
-$ for r = 0, R - 1 do
-        s${r} = _mm512_add_ps(s${r}, _mm512_mul_ps(load_w(wt + ${r * d.K * 2} + 2 * k), xv));
+$ for r = 0, S - 1 do
+          s${r} = _mm512_add_ps(s${r}, _mm512_mul_ps(load_w(wt + ${r * d.K * 2} + 2 * k), xv));
 $ end
-      }
-$ for r = 0, R - 1 do
+        }
+$ for r = 0, S - 1 do
 $   if d.M % R == 0 then
-      y[n * ldy + row0 + ${r}] = tree(s${r});
+        y[n * ldy + row0 + ${r}] = tree(s${r});
 $   else
-      if (row0 + ${r} < ${d.M}) y[n * ldy + row0 + ${r}] = tree(s${r});
+        if (row0 + ${r} < ${d.M}) y[n * ldy + row0 + ${r}] = tree(s${r});
 $   end
 $ end
+      }
     }
   }
 }

@@ -173,7 +173,7 @@ $   elseif op.kind == "attn" then
 $     local HD, NV, G = op.hd, op.hd // 16, op.g
 $     local QB = math.max(1, fam.acc // G)
 $     local scale = flt(1 / math.sqrt(HD))
-$     local VPF = 16 -- values: prefetch this many positions ahead
+$     local VPF = 48 -- values: prefetch this many positions ahead (12 KiB at head_dim 128: 16 was too short)
 $     -- one block of B queries: rows r = i * G + g (query i, head g of the group)
 $     local function block(B)
 $       local ROWS = B * G

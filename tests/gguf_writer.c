@@ -436,7 +436,7 @@ static size_t byte_text(unsigned b, char *o) {
  * pairs, then each of those extended by a letter, ...) whose merges are
  * listed in rank order, then CONTROL specials at the top (BOS, EOS, reserved),
  * as llama-3 places them (BOS 128000, EOS 128001 for a 128256 vocabulary). */
-enum { TOKMAX = 16, NSPECIAL_SMALL = 2 };
+enum { TOKMAX = 32, NSPECIAL_SMALL = 2 };
 static void put_vocab(gguf_w *w, uint64_t vocab) {
   const uint64_t nspecial = vocab >= 128256 ? vocab - 128000 : vocab >= 256 + NSPECIAL_SMALL ? NSPECIAL_SMALL : 0;
   const uint64_t nnormal = vocab - nspecial; /* bytes + merged */
