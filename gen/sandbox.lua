@@ -255,15 +255,32 @@ local function copy(root, limits)
     if onpath[v] then bad(path, "the table contains itself") end
     if depth > limits.depth then bad(path, "tables nested more than %d deep", limits.depth) end
     onpath[v] = true
-    local out = {}
-    local k, x = next(v)
+    -- keys in a fixed order (numbers, then strings), so that the first error
+    -- named is the same in every Lua state whatever its hash seed
+    local keys, odd = {}, {}
+    local k = next(v)
     while k ~= nil do
       count = count + 1
       if count > limits.values then bad(path, "more than %d values in the spec", limits.values) end
       local kt = type(k)
-      if kt ~= "string" and kt ~= "number" then bad(path, "a key of type %s (keys are strings or numbers)", kt) end
-      out[k] = walk(x, join(path, k), depth + 1)
-      k, x = next(v, k)
+      if kt == "string" or kt == "number" then keys[#keys + 1] = k else odd[kt] = true end
+      k = next(v, k)
+    end
+    if next(odd) ~= nil then
+      local types = {}
+      for t in pairs(odd) do types[#types + 1] = t end
+      TABLE.sort(types)
+      bad(path, "a key of type %s (keys are strings or numbers)", TABLE.concat(types, ", "))
+    end
+    TABLE.sort(keys, function(a, b)
+      local ta, tb = type(a), type(b)
+      if ta ~= tb then return ta == "number" end
+      return a < b
+    end)
+    local out = {}
+    for i = 1, #keys do
+      k = keys[i]
+      out[k] = walk(v[k], join(path, k), depth + 1)
     end
     onpath[v] = nil
     return out

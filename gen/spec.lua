@@ -55,7 +55,7 @@ end
 local function want_list(v, path)
   want_table(v, path)
   local n = #v
-  for k in pairs(v) do
+  for _, k in ipairs(sorted_keys(v)) do -- sorted: the same first error in every Lua state
     if math.type(k) ~= "integer" or k < 1 or k > n then bad(join(path, k), "unexpected key in a list") end
   end
   if n == 0 then bad(path, "must not be empty") end

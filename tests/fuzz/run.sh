@@ -36,7 +36,9 @@ fi
 scratch="$work/corpus"
 rm -rf "$scratch" && mkdir -p "$scratch"
 [ "$n" -gt 0 ] && find "${dirs[@]}" -maxdepth 1 -type f -exec cp {} "$scratch"/ \;
-if ! "$exe" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" \
+# a fixed seed by default, so that a suite run is reproducible (the time
+# bound still varies how far it gets); BITGEN_FUZZ_SEED=0 asks for a random one
+if ! "$exe" -seed="${BITGEN_FUZZ_SEED:-1}" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -artifact_prefix="$work/" \
     "$scratch" >"$work/fuzz.log" 2>&1; then
   tail -40 "$work/fuzz.log"
   echo "FAIL: $name found a crash; the input is in $work/ (add it to $corpus as a regression test once fixed)"
