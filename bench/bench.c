@@ -341,7 +341,7 @@ static void tokset_alloc(tokset *t, size_t n, size_t K) {
 #if BENCH_FMT
     if (KIND_IS(BLOCK))
       v->acts = (bitgen_acts){.q = v->q, .d = t->d + j * (K / g_fmt->block), .bsums = t->bsums + j * (K / 16)};
-    if (KIND_IS(TL)) v->acts = (bitgen_acts){.lut = t->lut + j * lsz, .act = v->act};
+    if (KIND_IS(TL)) v->acts = (bitgen_acts){.q = v->q, .lut = t->lut + j * lsz, .act = v->act};
     if (KIND_IS(FP)) v->acts = (bitgen_acts){.x = t->x + j * K};
 #endif
   }

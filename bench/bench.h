@@ -237,6 +237,8 @@ typedef struct {
   /* derived from the run */
   double measured_bytes_per_cycle, measured_ops_per_cycle; /* best hot variant of this ISA */
   double model_limit_gbs; /* min(assumed instruction bound * clock, stream_1t) */
+  double stated_measured_bpc; /* measured B/cycle of the variant whose budget gives the bound */
+  char textbuf[640];
 } bench_isa_model;
 
 #define BENCH_PREFILL_TARGET_GOPS 250.0 /* issue target: one thread, N = 128 */

@@ -6,51 +6,45 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- instruction bound: stated assumptions, per ISA ------------------------------------
- * These numbers are NOT measured.  They count the instructions of the inner
- * loop of each kernel template per weight byte and assume a throughput for
- * them; the bench measures bytes/cycle with the clock it estimates, so the
- * two can be compared. */
-typedef struct {
-  const char *isa;
-  double bytes_per_cycle, ops_per_cycle;
-  const char *text;
-} isa_assumption;
-
-static const isa_assumption assumptions[] = {
-    {"avx512vnni", 16.0, 128.0,
-     "MEASURED: hot bytes/cycle and ops/cycle, with the clock from a dependent-add loop. "
-     "COUNTED from the kernel template: one 64-byte weight load holds one 128-column chunk of two "
-     "rows (256 weights = 256 multiply-adds = 512 ops) and feeds 4 vpandq + 4 vpdpbusd zmm; the "
-     "activations are broadcast once per chunk and shared by all rows of the tile. "
-     "ASSUMED: one 512-bit vpdpbusd per cycle (Zen 4 runs a 512-bit op as two 256-bit halves), "
-     "the vpandq on other ports, loads not limiting. Then the inner loop needs 4 cycles per "
-     "64 bytes: 16 B/cycle, 128 ops/cycle."},
-    {"avxvnni", 11.6, 93.0,
-     "MEASURED: hot bytes/cycle and ops/cycle, with the clock from a dependent-add loop. "
-     "COUNTED from the kernel template: one 32-byte load holds one row's 128-column chunk (128 "
-     "multiply-adds = 256 ops): 3 vpsrlw + 4 vpand + 4 vpdpbusd ymm = 11 vector uops. "
-     "ASSUMED: 4 vector pipes, 2 of them run vpdpbusd ymm: about 2.75 cycles per 32 bytes, "
-     "11.6 B/cycle, 93 ops/cycle (the 4 dpbusd of a row form a dependent chain; 8 rows per tile "
-     "keep enough chains in flight)."},
-    {"avx2", 8.0, 64.0,
-     "MEASURED: hot bytes/cycle and ops/cycle, with the clock from a dependent-add loop. "
-     "COUNTED from the kernel template: one 32-byte load holds one row's 128-column chunk (128 "
-     "multiply-adds = 256 ops): 3 vpsrlw + 4 vpand + 4 vpmaddubsw + 3 vpaddw + 1 vpmaddwd + "
-     "1 vpaddd = 16 vector uops. ASSUMED: 4 vector pipes (2 of them multiply: 5 multiplies take "
-     "2.5 cycles), so 16 uops take 4 cycles per 32 bytes: 8 B/cycle, 64 ops/cycle."},
-    {"scalar", 0, 0,
-     "MEASURED: hot bytes/cycle and ops/cycle, with the clock from a dependent-add loop. "
-     "NOT MODELLED: the scalar template is plain C built with baseline flags, and how far the "
-     "compiler vectorizes it (SSE2 on x86-64, NEON on arm64) depends on the compiler and on the "
-     "template's version, so its instruction count is not known here. No throughput is assumed; "
-     "the limit column is the streaming bound alone."},
-};
-
-static const isa_assumption *find_assumption(const char *isa) {
-  for (size_t i = 0; i < sizeof assumptions / sizeof assumptions[0]; i++)
-    if (strcmp(assumptions[i].isa, isa) == 0) return &assumptions[i];
-  return NULL;
+/* ---- instruction bound: the kernels' stated budgets -------------------------------------
+ * Not measured: the generator states, per variant, the vector ALU operations
+ * and all instructions of its inner loop per 32 bytes of packed weights
+ * (gen/formats.lua costs, counted from the generated code at the default
+ * tile) and the ALU operations per cycle it assumes for the ISA.  The bound is
+ * 32 x that rate / the ALU count, in bytes per cycle; the bench measures bytes
+ * per cycle with the clock it estimates, so the two can be compared. */
+static double stated_alu32(const bitgen_variant *v) {
+#ifdef BITGEN_VARIANT_HAS_COST
+  return v->alu32 > 0 && v->alu_per_cycle > 0 ? v->alu32 : 0;
+#else
+  (void)v;
+  return 0;
+#endif
+}
+static double stated_instr32(const bitgen_variant *v) {
+#ifdef BITGEN_VARIANT_HAS_COST
+  return v->instr32;
+#else
+  (void)v;
+  return 0;
+#endif
+}
+static double stated_bound_bpc(const bitgen_variant *v) {
+#ifdef BITGEN_VARIANT_HAS_COST
+  const double alu = stated_alu32(v);
+  return alu > 0 ? 32.0 * v->alu_per_cycle / alu : 0;
+#else
+  (void)v;
+  return 0;
+#endif
+}
+static unsigned stated_per_cycle(const bitgen_variant *v) {
+#ifdef BITGEN_VARIANT_HAS_COST
+  return v->alu_per_cycle;
+#else
+  (void)v;
+  return 0;
+#endif
 }
 
 /* Packed bits per weight of one layer's matrices (padding included). */
@@ -176,17 +170,28 @@ void bench_derive(bench_results *r) {
         if (strcmp(r->models[j].isa, h->v->isa) == 0) md = &r->models[j];
       if (md == NULL) {
         md = &r->models[r->nmodels++];
-        /* the counts are of the i2s templates */
-        const isa_assumption *a = strcmp(r->kind, "i2s") == 0 ? find_assumption(h->v->isa) : NULL;
         md->isa = h->v->isa;
-        md->assumed_bytes_per_cycle = a ? a->bytes_per_cycle : 0;
-        md->assumed_ops_per_cycle = a ? a->ops_per_cycle : 0;
-        md->text = a ? a->text
-                 : strcmp(r->kind, "i2s") != 0
-                     ? "NOT MODELLED: the instruction counts in bitgen-bench are of the i2s templates; for this "
-                       "format only measured figures are given, and the limit is the streaming bound alone."
-                     : "No instruction model for this ISA in bitgen-bench; only measured figures.";
       }
+      /* the ISA's bound: the stated budget of its best-measured variant that has one */
+      const double bpc = stated_bound_bpc(h->v);
+      if (bpc > 0 && h->bytes_per_cycle > md->stated_measured_bpc) {
+        md->stated_measured_bpc = h->bytes_per_cycle;
+        md->assumed_bytes_per_cycle = bpc;
+        md->assumed_ops_per_cycle = h->bytes_per_cycle > 0 ? bpc * h->ops_per_cycle / h->bytes_per_cycle : 0;
+        snprintf(md->textbuf, sizeof md->textbuf,
+                 "MEASURED: hot bytes/cycle and ops/cycle, with the clock from a dependent-add loop. "
+                 "STATED by the generator (gen/formats.lua costs, counted from the generated code at the "
+                 "default tile) for %s: %.1f vector ALU operations and %.1f instructions per 32 bytes of "
+                 "packed weights. ASSUMED: %u vector ALU operations per cycle, loads not limiting; so "
+                 "32 x %u / %.1f = %.2f B/cycle.",
+                 h->v->name, stated_alu32(h->v), stated_instr32(h->v), stated_per_cycle(h->v),
+                 stated_per_cycle(h->v), stated_alu32(h->v), bpc);
+        md->text = md->textbuf;
+      }
+      if (md->text == NULL)
+        md->text = "NOT MODELLED: the generator states no instruction budget for this ISA's variants of this "
+                   "format (or a tuned tile); only measured figures are given, and the limit is the streaming "
+                   "bound alone.";
       if (h->bytes_per_cycle > md->measured_bytes_per_cycle) md->measured_bytes_per_cycle = h->bytes_per_cycle;
       if (h->ops_per_cycle > md->measured_ops_per_cycle) md->measured_ops_per_cycle = h->ops_per_cycle;
     }
@@ -393,6 +398,24 @@ void bench_print_table(FILE *f, const bench_results *r) {
   }
   fprintf(f, "  limit = min(assumed B/cycle x measured clock, 1-thread streaming bound); 0 assumed = not modelled\n");
 
+  /* per kernel: the stated budget against the measured bytes per cycle */
+  int nbudget = 0;
+  for (int k = 0; k < r->nkernels; k++)
+    for (int i = 0; i < r->kernels[k].nhot; i++) {
+      const bench_hot *h = &r->kernels[k].hot[i];
+      if (h->threads != 1 || stated_alu32(h->v) <= 0) continue;
+      if (nbudget++ == 0) {
+        fprintf(f, "\nInstruction budget per kernel, 1 thread hot (STATED per 32 B of weights by the generator; "
+                   "bound = 32 x ALU ops per cycle / ALU ops)\n");
+        fprintf(f, "  %-22s %-12s %8s %10s %8s %12s %14s %7s\n", "kernel", "isa", "ALU/32B", "instr/32B",
+                "ALU/cyc", "bound B/cyc", "measured B/cyc", "ratio");
+      }
+      const double b = stated_bound_bpc(h->v);
+      fprintf(f, "  %-22s %-12s %8.1f %10.1f %8u %12.2f %14.2f %7.2f\n", r->kernels[k].k->name, h->v->isa,
+              stated_alu32(h->v), stated_instr32(h->v), stated_per_cycle(h->v), b, h->bytes_per_cycle,
+              b > 0 ? h->bytes_per_cycle / b : 0);
+    }
+
   /* targets */
   fprintf(f, "\nTargets\n");
   for (int i = 0; i < sw->nisa; i++)
@@ -423,16 +446,24 @@ void bench_print_table(FILE *f, const bench_results *r) {
   if (r->nprefill > 0) {
     fprintf(f, "\nPrefill (GEMM, general kernel), N = %zu tokens; * = selected by dispatch; op = 2*M*K*N\n",
             r->prefill[0].N);
-    fprintf(f, "  %-22s %-12s %3s %10s %22s %9s %12s %8s\n", "kernel", "isa", "thr", "ms", "[min .. max]", "Gop/s",
-            "op/cyc/core", ">= 250");
+    fprintf(f, "  %-22s %-12s %3s %10s %22s %9s %12s %8s %8s %12s\n", "kernel", "isa", "thr", "ms", "[min .. max]",
+            "Gop/s", "op/cyc/core", ">= 250", "ALU/32B", "bound op/cyc");
+    /* stated budget per 32 B of weights and token -> op/cycle: 2 ops per weight */
+    const double bits = bench_bits_per_weight(r);
     for (int i = 0; i < r->nprefill; i++) {
       const bench_prefill *p = &r->prefill[i];
-      char isa[40];
+      char isa[40], alu[16] = "-", bound[16] = "-";
       snprintf(isa, sizeof isa, "%s%s", p->v->isa, p->selected ? "*" : "");
-      fprintf(f, "  %-22s %-12s %3d %10.3f [%8.3f .. %8.3f] %9.1f %12.1f %8s\n", p->k->name, isa, p->threads,
-              p->ms.median, p->ms.min, p->ms.max, p->gops, p->ops_per_cycle,
-              p->threads == 1 ? (p->gops >= BENCH_PREFILL_TARGET_GOPS ? "met" : "NOT met") : "");
+      if (stated_alu32(p->v) > 0 && bits > 0) {
+        snprintf(alu, sizeof alu, "%.2f", stated_alu32(p->v));
+        snprintf(bound, sizeof bound, "%.1f", stated_bound_bpc(p->v) * 16.0 / bits);
+      }
+      fprintf(f, "  %-22s %-12s %3d %10.3f [%8.3f .. %8.3f] %9.1f %12.1f %8s %8s %12s\n", p->k->name, isa,
+              p->threads, p->ms.median, p->ms.min, p->ms.max, p->gops, p->ops_per_cycle,
+              p->threads == 1 ? (p->gops >= BENCH_PREFILL_TARGET_GOPS ? "met" : "NOT met") : "", alu, bound);
     }
+    fprintf(f, "  (ALU/32B: the generator's stated vector ALU operations per 32 B of weights and token; bound: at "
+               "the ISA's assumed ALU operations per cycle, %.2f bits per weight)\n", bits);
   }
 }
 
@@ -695,6 +726,10 @@ int bench_write_json(const char *path, const bench_results *r) {
       jw_num(j, "quant_share", h->quant_share);
       jw_num(j, "bytes_per_cycle", h->bytes_per_cycle);
       jw_num(j, "ops_per_cycle", h->ops_per_cycle);
+      jw_num(j, "stated_alu_per_32b", stated_alu32(h->v));
+      jw_num(j, "stated_instructions_per_32b", stated_instr32(h->v));
+      jw_int(j, "assumed_alu_per_cycle", (long long)stated_per_cycle(h->v));
+      jw_num(j, "stated_bound_bytes_per_cycle", stated_bound_bpc(h->v));
       jw_num(j, "bound_gbs", h->bound_gbs);
       jw_str(j, "bound_how", h->bound_how);
       jw_num(j, "ratio_to_bound", h->ratio_to_bound);
@@ -866,6 +901,10 @@ int bench_write_json(const char *path, const bench_results *r) {
     jw_stat(j, "ms", p->ms);
     jw_num(j, "gops", p->gops);
     jw_num(j, "ops_per_cycle_per_core", p->ops_per_cycle);
+    jw_num(j, "stated_alu_per_32b", stated_alu32(p->v));
+    jw_num(j, "stated_instructions_per_32b", stated_instr32(p->v));
+    jw_num(j, "stated_bound_ops_per_cycle",
+           bench_bits_per_weight(r) > 0 ? stated_bound_bpc(p->v) * 16.0 / bench_bits_per_weight(r) : 0);
     jw_end(j);
   }
   jw_end_arr(j);

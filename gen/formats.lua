@@ -63,6 +63,10 @@ budgets.tl_zmm = function(t) return { accumulators = 3 * (t.rows // 32), tables 
 -- 28 words, not counted: they may live on the stack); the word's six split
 -- tables (low and high bytes of three); the word, an index, a value, a sum.
 budgets.tl_ymm = function(t) return { accumulators = t.rows // 16, tables = 6, temporaries = 4 } end
+-- ymm GEMM: two sums per token (rows 0-3, 8-11 and 4-7, 12-15 of a stripe;
+-- int16 on AVX2, whose int32 sums are touched once per 64 steps and not
+-- counted, int32 on AVX-VNNI); the step's two code vectors; a broadcast.
+budgets.tl_gemm_ymm = function(t) return { accumulators = 2 * t.tokens, weights = 2, activations = 1 } end
 -- NEON: a float accumulator per 4 rows, the 4 int32 row partials of the
 -- group being summed, 2 activation halves, constants and decode temporaries.
 budgets.blk_neon = function(t) return { accumulators = t.rows // 4, partials = 4, activations = 2, constants = 3,
@@ -123,7 +127,10 @@ M.by_name.i2s = {
 -- block sums); rpv: rows per register of the zmm / ymm partial sums.
 local function block_format(name, t)
   local scalar = { template = "blk_scalar.c", budget = "blk_scalar", tile = { rows = 4, unroll = 1 } }
-  local ymm = { template = "blk_ymm.c", budget = "blk_ymm", tile = { rows = 8, unroll = 1 }, row_multiple = 8 }
+  -- ymm_rows: the default row tile of the 256-bit kernels (8-row groups);
+  -- 16 = the pack tile, so a tile's blocks are one contiguous stream
+  local ymm = { template = "blk_ymm.c", budget = "blk_ymm", tile = { rows = t.ymm_rows or 8, unroll = 1 },
+                row_multiple = 8 }
   local zmm = { template = "blk_zmm.c", budget = "blk", tile = { rows = 16, unroll = 1 }, row_multiple = 16 }
   local neon = { template = "blk_neon.c", budget = "blk_neon", tile = { rows = 4, unroll = 1 }, row_multiple = 4 }
   local sve = { template = "blk_sve.c", budget = "blk_sve", tile = { rows = 4, unroll = 1 } }
@@ -141,18 +148,18 @@ local function block_format(name, t)
 end
 
 block_format("tq2_0", { block = 256, qbytes = 64, bits = 2.0625, off = 1, rpv = { zmm = 1, ymm = 1 },
-                        activations = "q8 blocks of 256 (Q8_K-style)",
+                        activations = "q8 blocks of 256 (Q8_K-style)", ymm_rows = 16,
                         doc = "ternary, ggml TQ2_0 blocks of 256: 2-bit codes + f16 scale" })
 block_format("tq1_0", { block = 256, qbytes = 52, bits = 1.6875, off = 1, rpv = { zmm = 1, ymm = 1 },
-                        activations = "q8 blocks of 256 (Q8_K-style)",
+                        activations = "q8 blocks of 256 (Q8_K-style)", ymm_rows = 16,
                         doc = "ternary, ggml TQ1_0 blocks of 256: 5 trits per byte + f16 scale" })
-block_format("q4_0", { block = 32, qbytes = 16, bits = 4.5, off = 8, rpv = { zmm = 4, ymm = 2 },
+block_format("q4_0", { block = 32, ymm_rows = 16, qbytes = 16, bits = 4.5, off = 8, rpv = { zmm = 4, ymm = 2 },
                        activations = "q8 blocks of 32",
                        doc = "4-bit, ggml Q4_0 blocks of 32: nibbles q, value (q - 8) * f16 scale" })
 block_format("q6_k", { block = 256, qbytes = 208, bits = 6.5625, off = 0, rpv = { zmm = 1, ymm = 1 },
                        activations = "q8 blocks of 256 (Q8_K-style)",
                        doc = "6-bit, ggml Q6_K super-blocks of 256: 6-bit q, int8 scale per 16, f16 d; value d * scale * q" })
-block_format("q8_0", { block = 32, qbytes = 32, bits = 8.5, off = 128, off_avx2 = 0, rpv = { zmm = 2, ymm = 1 },
+block_format("q8_0", { block = 32, ymm_rows = 16, qbytes = 32, bits = 8.5, off = 128, off_avx2 = 0, rpv = { zmm = 2, ymm = 1 },
                        activations = "q8 blocks of 32",
                        doc = "8-bit, ggml Q8_0 blocks of 32: int8 values * f16 scale" })
 
@@ -171,6 +178,12 @@ do
       rvv        = { template = "tl_rvv.c", budget = "tl_rvv", tile = { rows = 32, unroll = 1 } },
     }
   end
+  -- GEMM: the words of a 16-row stripe decoded once into byte codes, then
+  -- every token over them (templates/tl_gemm_ymm.c)
+  ops.gemm.avx2 = { template = "tl_gemm_ymm.c", budget = "tl_gemm_ymm", tile = { rows = 64, tokens = 6, unroll = 1 },
+                    row_multiple = 16 }
+  ops.gemm.avxvnni = { template = "tl_gemm_ymm.c", budget = "tl_gemm_ymm", tile = { rows = 64, tokens = 6, unroll = 1 },
+                       row_multiple = 16 }
   M.by_name.tl = {
     kind = "tl", block = 1, bits = 16 / 9, max_k = 1 << 20, pack_rows = 128, activations = "q8 + lookup tables",
     doc = "ternary, table lookup: 3 trits -> 5-bit index, 3 per 16-bit word; per-token int16 tables of 27 sums",
@@ -211,6 +224,57 @@ for _, name in ipairs({ "f16", "bf16" }) do
       "bfloat16 weights, row-major (ggml BF16)",
     ops = ops,
   }
+end
+
+-- Instruction budget of the x86 kernels' inner loops: per 32 bytes of
+-- packed weights and per token, the vector ALU operations (what bounds a core
+-- that issues `per_cycle` of them each cycle: 4 on Zen 3-5, ymm or zmm, as
+-- Zen 5 has full-width 512-bit units; Zen 4 runs 2 zmm, Intel P-cores 3) and
+-- all instructions, counted from the generated code (gcc 12 -O3) at the
+-- default tile with scripts/count_loop.py; docs/DESIGN.md "AVX2 instruction
+-- budgets" has the counts.  Carried into each variant (bitgen_variant
+-- alu32 / instr32) so that the bench sets them against the measured bytes per
+-- cycle.  A tuned tile or a format without an entry states none (0).
+M.costs = {
+  per_cycle = { avx2 = 4, avxvnni = 4, avx512vnni = 4 },
+  i2s = {
+    gemv = { avx2 = { alu = 13, instr = 15.6 }, avxvnni = { alu = 8, instr = 12.8 },
+             avx512vnni = { alu = 4, instr = 7.1 } },
+    gemm = { avx2 = { alu = 9.75, instr = 11.1 }, avxvnni = { alu = 5.4, instr = 7.7 },
+             avx512vnni = { alu = 2.58, instr = 3.77 } },
+  },
+  tl = {
+    gemv = { avx2 = { alu = 32.5, instr = 36.5 }, avxvnni = { alu = 32.5, instr = 36.5 },
+             avx512vnni = { alu = 4, instr = 5.94 } },
+    -- 32 B of words = 144 weights = 4.5 steps of decoded codes; the decode
+    -- (28 ALU per 32 B, once per stripe and call) is left out: it is shared
+    -- by every token of the call
+    gemm = { avx2 = { alu = 9, instr = 14.25 }, avxvnni = { alu = 4.5, instr = 9.75 } },
+  },
+  -- block formats: per 32 B of packed bytes (codes and f16 scales), 16-row
+  -- tiles; the counts include the 8-row trees, the float step and the
+  -- prefetches.  One kernel serves GEMV and GEMM (the token loop is outside
+  -- the block loop), so a token costs the same in both.
+  q4_0 = { gemv = { avx2 = { alu = 9.11, instr = 12.11 }, avxvnni = { alu = 8, instr = 11.89 },
+                    avx512vnni = { alu = 4, instr = 5.67 } } },
+  q8_0 = { gemv = { avx2 = { alu = 7.88, instr = 9.24 }, avxvnni = { alu = 5.06, instr = 7.29 },
+                    avx512vnni = { alu = 2.59, instr = 3.65 } } },
+  tq2_0 = { gemv = { avx2 = { alu = 14.36, instr = 19.06 }, avxvnni = { alu = 11.39, instr = 15.82 },
+                     avx512vnni = { alu = 7.0, instr = 8.84 } } },
+  tq1_0 = { gemv = { avx2 = { alu = 31.18, instr = 36.78 }, avxvnni = { alu = 28.29, instr = 33.1 },
+                     avx512vnni = { alu = 15.89, instr = 24.78 } } },
+}
+for _, f in ipairs({ "q4_0", "q8_0", "tq2_0", "tq1_0" }) do M.costs[f].gemm = M.costs[f].gemv end
+
+-- The stated cost of a kernel variant (see M.costs), or nil.
+function M.cost(format, op, isa, tile, impl)
+  local f = M.costs[format]
+  local c = f and f[op] and f[op][isa]
+  if not c or not impl or not impl.tile then return nil end
+  for k, v in pairs(impl.tile) do
+    if tile[k] ~= v then return nil end
+  end
+  return { alu = c.alu, instr = c.instr, per_cycle = M.costs.per_cycle[isa] }
 end
 
 -- Total registers and a "name N + ..." breakdown for messages.

@@ -2,6 +2,7 @@
 -- name encodes every field and is the file name, the C symbol (after the
 -- package prefix), the dispatch entry and the label of tests and benches.
 local M = {}
+local formats = require "formats"
 
 -- GEMV: <format>_gemv_<M>x<K>_r<rows>u<unroll>[p<prows>]__<isa>
 -- GEMM: <format>_gemm_<M>x<K>x<N|n>_r<rows>n<tokens>u<unroll>[p<prows>]__<isa>
@@ -77,6 +78,7 @@ function M.plan(spec)
       d.symbol = prefix .. "_" .. d.name
       d.file = d.name .. ".c"
       d.tiles = (d.M + d.rows - 1) // d.rows
+      d.cost = formats.cost(d.format, op, isa.name, t, d.impl)
       k.variants[#k.variants + 1] = d
     end
     kernels[#kernels + 1] = k

@@ -132,7 +132,7 @@ int bitgen_check_ternary_scales(float wscale, const bitgen_act *act, size_t N);
 
 /* ---- kernels of the formats above --------------------------------------- */
 typedef struct {
-  const int8_t *q;       /* BLOCK: N x K int8 */
+  const int8_t *q;       /* BLOCK: N x K int8; TL: the same, optional (NULL: read from lut) */
   const float *d;        /* BLOCK: N x K/block scales */
   const int16_t *bsums;  /* BLOCK: N x K/16 sums of q (must match q) */
   const int16_t *lut;    /* TL: N x bitgen_tl_lut_size(K) tables */

@@ -155,7 +155,13 @@ typedef struct {
   uint32_t unroll;    /* K unroll, in 128-element chunks */
   size_t tiles;       /* ceil(M / rows): the t1 of a whole-matrix call */
   bitgen_kfn run;     /* set instead of gemv/gemm for the formats of bitgen_fmt.h */
+  /* Stated instruction budget of the inner loop (gen/formats.lua costs), per
+   * 32 bytes of packed weights and token: vector ALU ops, all instructions,
+   * and the ALU ops per cycle assumed for the ISA; 0 = not stated. */
+  float alu32, instr32;
+  uint32_t alu_per_cycle;
 } bitgen_variant;
+#define BITGEN_VARIANT_HAS_COST 1
 
 typedef struct {
   const char *name;   /* canonical name without ISA, e.g. i2s_gemv_2560x2560, i2s_gemm_2560x2560xn */

@@ -12,6 +12,8 @@
 #          (run_load below: load time, GB/s, peak memory)
 #          and the example product bitnet-run on that file (run_product
 #          below: prompt and decode tokens/s against the bytes-per-token bound)
+#          and, after the formats, ggml's own kernels for tq2_0, tq1_0, q4_0
+#          and q8_0 timed the same way and set side by side (bench/peer/)
 #        scripts/run.sh SPEC [bench options, e.g. --full]
 #          one spec only
 # --quick (the bench's default mode) also verifies with bitgen-verify --quick.
@@ -145,6 +147,23 @@ done
 echo
 echo "==== side by side: every format on the default spec's shapes"
 python3 bench/compare.py --json out/bench-formats.json --svg out/bench-formats.svg "${jsons[@]}"
+
+# ggml's own kernels for the same formats on this machine (the prebuilt
+# llama.cpp CPU libraries of node-llama-cpp 3.21.1, installed by
+# scripts/setup.sh; bench/peer/ggml_peer.c), set against the benches above
+peer_dir=tests/npm/node_modules/@node-llama-cpp/linux-x64/bins/linux-x64
+echo
+if [ -f "$peer_dir/libggml-base.so" ]; then
+  echo "==== ggml's kernels on this machine, side by side"
+  ninja -C build bench/bitgen-peer-ggml >/dev/null
+  build/bench/bitgen-peer-ggml check "$peer_dir" | tail -1
+  build/bench/bitgen-peer-ggml bench "$peer_dir" --json out/peer-ggml.json
+  peer_jsons=()
+  for f in tq2_0 tq1_0 q4_0 q8_0; do peer_jsons+=("out/bitnet-b1.58-2b-4t-$f/build/bench/bench-results.json"); done
+  python3 bench/peer/compare.py out/peer-ggml.json "${peer_jsons[@]}"
+else
+  echo "==== no ggml libraries in $peer_dir (scripts/setup.sh installs them on x86-64): no side-by-side"
+fi
 
 # the default spec with the shipped tuning file of this CPU (specs/tuning/*.lua
 # whose cpu is `bitgen tune --cpu`; made by bitgen tune), benched and set

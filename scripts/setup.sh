@@ -24,8 +24,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 # npm packages of the tests, pinned by tests/npm/package-lock.json, into
-# tests/npm/node_modules (git-ignored).  A failure here only makes the
-# interop test skip, so it does not stop the setup.
+# tests/npm/node_modules (git-ignored): the GGUF interop test's reader and
+# the prebuilt llama.cpp CPU libraries of node-llama-cpp 3.21.1 (optional,
+# x86-64 only: the ggml peer check and bench).  A failure here only makes
+# those tests skip, so it does not stop the setup.
 if ! command -v npm >/dev/null 2>&1; then # Debian's nodejs comes without npm
   sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -37,6 +39,6 @@ if command -v npm >/dev/null 2>&1 && [ ! -f "$npm_dir/node_modules/.package-lock
     "$npm_dir/package-lock.json" -nt "$npm_dir/node_modules/.package-lock.json" ]; then
   echo "setup: installing the tests' npm packages into tests/npm/node_modules"
   npm ci --prefix "$npm_dir" --no-audit --no-fund --loglevel=error >/dev/null ||
-    echo "setup: warning: npm ci failed; the GGUF interop test will be skipped"
+    echo "setup: warning: npm ci failed; the GGUF interop and ggml peer tests will be skipped"
 fi
 echo "setup: all dependencies present"

@@ -305,6 +305,7 @@ $   else
   memset(&acts, 0, sizeof acts);
 $     if g.kind == "tl" then
   acts.lut = a->lut;
+  acts.q = a->q8; /* the q of the tables: the decoding GEMMs read it */
   acts.act = a->q8act;
   const size_t row_bytes = bitgen_tl_words(sh->K) * 2;
 $     elseif g.kind == "block" then

@@ -74,8 +74,19 @@ $ for g = 0, G - 1 do
         {
           const uint8_t *wg = cb + ${g * 8 * F.qbytes};
 ${include(inc, { part = "rows", vnni = vnni, dot = dot })}
-$   for _, line in ipairs(reduce_rows(vecs, RPV, 8, "s")) do
+$   -- post.widen: the row vectors are int16 pairs (the include states the
+$   -- bound), summed by the same tree in int16 and widened once by vpmaddwd;
+$   -- post.extra: a vector with one row per dword added after the tree
+$   -- post.reduced: the include has summed its rows into s itself
+$   local s0 = (post.widen or post.extra) and "s0" or "s"
+$   for _, line in ipairs(post.reduced and {} or reduce_rows(vecs, RPV, 8, s0)) do
+$     if post.widen then line = line:gsub("add_epi32", "add_epi16") end
           ${line}
+$   end
+$   if post.widen then
+          const __m256i s = _mm256_madd_epi16(${post.extra and ("_mm256_add_epi16(s0, " .. post.extra .. ")") or "s0"}, ones);
+$   elseif post.extra then
+          const __m256i s = _mm256_add_epi32(s0, ${post.extra});
 $   end
           const __m256 sc = _mm256_mul_ps(
               _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(scales + b * ${L.SSTEP} + ${16 * g}))), da);

@@ -47,7 +47,8 @@ static const bitgen_variant variants_${k.index}[] = { /* ${k.name} */
 $   for _, v in ipairs(k.variants) do
 $     local fns, run = k.op == "gemv" and (v.symbol .. ", NULL") or ("NULL, " .. v.symbol), "NULL"
 $     if v.kind ~= "i2s" then fns, run = "NULL, NULL", v.symbol end
-$     guarded(v, string.format('  {"%s", "%s", FEATURES_%s, %s, %d, %d, %d, %d, %s},', v.name, v.isa, v.isa:upper(), fns, v.rows, v.tokens, v.unroll, v.tiles, run))
+$     local c = v.cost or { alu = 0, instr = 0, per_cycle = 0 }
+$     guarded(v, string.format('  {"%s", "%s", FEATURES_%s, %s, %d, %d, %d, %d, %s, %.2ff, %.2ff, %d},', v.name, v.isa, v.isa:upper(), fns, v.rows, v.tokens, v.unroll, v.tiles, run, c.alu, c.instr, c.per_cycle))
 $   end
 };
 $ end

@@ -938,7 +938,7 @@ static void test_drive_scales(void) {
   static const int16_t lut[1];
   float y[2 * 8], d[4] = {0.5f, 0.0f, -2.0f, 1.0f}; /* zero is an all-zero block's scale */
   bitgen_act act[2] = {{3.0f, 0}, {3.0f, 0}};
-  bitgen_variant v = {"fake", "scalar", 0, fake_gemv, fake_gemm, 8, 1, 1, 1, fake_run};
+  bitgen_variant v = {"fake", "scalar", 0, fake_gemv, fake_gemm, 8, 1, 1, 1, fake_run, 0, 0, 0};
   bitgen_kernel kv = {"i2s_gemv_8x64", "gemv", "i2s", 8, 64, 1, &v, 1};
   bitgen_kernel kg = {"i2s_gemm_8x64xn", "gemm", "i2s", 8, 64, 0, &v, 1};
   bitgen_kernel kt = {"tl_gemm_8x64xn", "gemm", "tl", 8, 64, 0, &v, 1};
