@@ -13,38 +13,23 @@
  * tile) and the ALU operations per cycle it assumes for the ISA.  The bound is
  * 32 x that rate / the ALU count, in bytes per cycle; the bench measures bytes
  * per cycle with the clock it estimates, so the two can be compared. */
+#ifdef BITGEN_VARIANT_HAS_COST
+#define STATED_ALU(v) ((double)(v)->alu32)
+#define STATED_INSTR(v) ((double)(v)->instr32)
+#define STATED_RATE(v) ((unsigned)(v)->alu_per_cycle)
+#else /* a package from before the budgets: none stated */
+#define STATED_ALU(v) ((void)(v), 0.0)
+#define STATED_INSTR(v) ((void)(v), 0.0)
+#define STATED_RATE(v) ((void)(v), 0u)
+#endif
 static double stated_alu32(const bitgen_variant *v) {
-#ifdef BITGEN_VARIANT_HAS_COST
-  return v->alu32 > 0 && v->alu_per_cycle > 0 ? v->alu32 : 0;
-#else
-  (void)v;
-  return 0;
-#endif
+  return STATED_ALU(v) > 0 && STATED_RATE(v) > 0 ? STATED_ALU(v) : 0;
 }
-static double stated_instr32(const bitgen_variant *v) {
-#ifdef BITGEN_VARIANT_HAS_COST
-  return v->instr32;
-#else
-  (void)v;
-  return 0;
-#endif
-}
+static double stated_instr32(const bitgen_variant *v) { return STATED_INSTR(v); }
+static unsigned stated_per_cycle(const bitgen_variant *v) { return STATED_RATE(v); }
 static double stated_bound_bpc(const bitgen_variant *v) {
-#ifdef BITGEN_VARIANT_HAS_COST
   const double alu = stated_alu32(v);
-  return alu > 0 ? 32.0 * v->alu_per_cycle / alu : 0;
-#else
-  (void)v;
-  return 0;
-#endif
-}
-static unsigned stated_per_cycle(const bitgen_variant *v) {
-#ifdef BITGEN_VARIANT_HAS_COST
-  return v->alu_per_cycle;
-#else
-  (void)v;
-  return 0;
-#endif
+  return alu > 0 ? 32.0 * stated_per_cycle(v) / alu : 0;
 }
 
 /* Packed bits per weight of one layer's matrices (padding included). */
