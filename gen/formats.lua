@@ -259,10 +259,10 @@ M.costs = {
                     avx512vnni = { alu = 4, instr = 5.67 } } },
   q8_0 = { gemv = { avx2 = { alu = 7.88, instr = 9.24 }, avxvnni = { alu = 5.06, instr = 7.29 },
                     avx512vnni = { alu = 2.59, instr = 3.65 } } },
-  tq2_0 = { gemv = { avx2 = { alu = 14.36, instr = 19.06 }, avxvnni = { alu = 11.39, instr = 15.82 },
-                     avx512vnni = { alu = 7.0, instr = 8.84 } } },
-  tq1_0 = { gemv = { avx2 = { alu = 31.18, instr = 36.78 }, avxvnni = { alu = 28.29, instr = 33.1 },
-                     avx512vnni = { alu = 15.89, instr = 24.78 } } },
+  tq2_0 = { gemv = { avx2 = { alu = 14.36, instr = 19.64 }, avxvnni = { alu = 11.39, instr = 16.33 },
+                     avx512vnni = { alu = 7.0, instr = 9.36 } } },
+  tq1_0 = { gemv = { avx2 = { alu = 31.19, instr = 37.3 }, avxvnni = { alu = 28.3, instr = 33.63 },
+                     avx512vnni = { alu = 15.89, instr = 25.33 } } },
 }
 for _, f in ipairs({ "q4_0", "q8_0", "tq2_0", "tq1_0" }) do M.costs[f].gemm = M.costs[f].gemv end
 

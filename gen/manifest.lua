@@ -10,7 +10,7 @@ return {
     "i2s_gemm_scalar.c", "i2s_gemm_ymm.c", "i2s_gemm_zmm.c", "gemm_token_loop.inc", "k_loop.inc", "ymm_dpbusd.inc",
     "i2s_gemv_neon.c", "i2s_gemm_neon.c", "i2s_gemm_i8mm.c", "store_rows_neon.inc",
     "i2s_gemv_sve.c", "i2s_gemm_sve.c", "vla_setup_sve.inc", "i2s_gemv_rvv.c", "i2s_gemm_rvv.c", "vla_setup_rvv.inc",
-    "blk_scalar.c", "blk_ymm.c", "blk_zmm.c", "tq2_0_ymm.inc", "tq2_0_zmm.inc", "tq1_0_ymm.inc", "tq1_0_zmm.inc",
+    "blk_scalar.c", "blk_ymm.c", "blk_zmm.c", "blk_prefetch.inc", "tq2_0_ymm.inc", "tq2_0_zmm.inc", "tq1_0_ymm.inc", "tq1_0_zmm.inc",
     "q4_0_ymm.inc", "q4_0_zmm.inc", "q8_0_ymm.inc", "q8_0_zmm.inc", "tl_scalar.c", "tl_ymm.c", "tl_gemm_ymm.c", "tl_zmm.c",
     "blk_neon.c", "tq2_0_neon.inc", "tq1_0_neon.inc", "q4_0_neon.inc", "q8_0_neon.inc", "blk_sve.c", "blk_rvv.c",
     "tl_neon.c", "tl_sve.c", "tl_rvv.c",
