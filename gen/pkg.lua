@@ -112,11 +112,14 @@ end
 -- C code that sums each row's lanes of int32 partial vectors (names vecs,
 -- rpv rows per vector, width 16 (zmm) or 8 (ymm) lanes) into one vector
 -- `out` with row r in lane r: a tree of unpacks and 128-bit lane shuffles.
+-- add16: the adds are int16 (vectors of int16 pairs, each 32-bit lane a
+-- pair, kept apart; the caller states the bound and widens the result).
 -- The tree is simulated here to find where each row lands; a permute puts
 -- the rows in order if needed, and a row mixed with another is a bug caught
 -- at generation time.
-local function reduce_rows(vecs, rpv, width, out)
+local function reduce_rows(vecs, rpv, width, out, add16)
   local z = width == 16
+  local add = add16 and "add_epi16(" or "add_epi32("
   local T = z and "__m512i" or "__m256i"
   local pre = z and "_mm512_" or "_mm256_"
   local lanes = {}
@@ -134,11 +137,11 @@ local function reduce_rows(vecs, rpv, width, out)
   local stages = {
     { lo = function(a, b, L) return { a[L], b[L], a[L + 1], b[L + 1] } end,
       hi = function(a, b, L) return { a[L + 2], b[L + 2], a[L + 3], b[L + 3] } end,
-      c = function(a, b) return pre .. "add_epi32(" .. pre .. "unpacklo_epi32(" .. a .. ", " .. b .. "), " .. pre ..
+      c = function(a, b) return pre .. add .. pre .. "unpacklo_epi32(" .. a .. ", " .. b .. "), " .. pre ..
         "unpackhi_epi32(" .. a .. ", " .. b .. "))" end },
     { lo = function(a, b, L) return { a[L], a[L + 1], b[L], b[L + 1] } end,
       hi = function(a, b, L) return { a[L + 2], a[L + 3], b[L + 2], b[L + 3] } end,
-      c = function(a, b) return pre .. "add_epi32(" .. pre .. "unpacklo_epi64(" .. a .. ", " .. b .. "), " .. pre ..
+      c = function(a, b) return pre .. add .. pre .. "unpacklo_epi64(" .. a .. ", " .. b .. "), " .. pre ..
         "unpackhi_epi64(" .. a .. ", " .. b .. "))" end },
   }
   local code, names, level = {}, {}, 0
@@ -168,11 +171,11 @@ local function reduce_rows(vecs, rpv, width, out)
       local expr
       if level <= 2 then expr = stages[level].c(names[k], names[k + 1])
       elseif z then
-        expr = string.format("_mm512_add_epi32(_mm512_shuffle_i32x4(%s, %s, 0x88), _mm512_shuffle_i32x4(%s, %s, 0xDD))",
-          names[k], names[k + 1], names[k], names[k + 1])
+        expr = string.format("_mm512_%s_mm512_shuffle_i32x4(%s, %s, 0x88), _mm512_shuffle_i32x4(%s, %s, 0xDD))",
+          add, names[k], names[k + 1], names[k], names[k + 1])
       else
-        expr = string.format("_mm256_add_epi32(_mm256_permute2x128_si256(%s, %s, 0x20), " ..
-          "_mm256_permute2x128_si256(%s, %s, 0x31))", names[k], names[k + 1], names[k], names[k + 1])
+        expr = string.format("_mm256_%s_mm256_permute2x128_si256(%s, %s, 0x20), " ..
+          "_mm256_permute2x128_si256(%s, %s, 0x31))", add, names[k], names[k + 1], names[k], names[k + 1])
       end
       code[#code + 1] = string.format("const %s %s = %s;", T, name, expr)
       nn[#nn + 1], nl[#nl + 1] = name, r

@@ -80,8 +80,7 @@ $   -- bound), summed by the same tree in int16 and widened once by vpmaddwd;
 $   -- post.extra: a vector with one row per dword added after the tree
 $   -- post.reduced: the include has summed its rows into s itself
 $   local s0 = (post.widen or post.extra) and "s0" or "s"
-$   for _, line in ipairs(post.reduced and {} or reduce_rows(vecs, RPV, 8, s0)) do
-$     if post.widen then line = line:gsub("add_epi32", "add_epi16") end
+$   for _, line in ipairs(post.reduced and {} or reduce_rows(vecs, RPV, 8, s0, post.widen)) do
           ${line}
 $   end
 $   if post.widen then
