@@ -490,6 +490,10 @@ static int build(const source *src, const bitgen_tok_options *opt, bitgen_tok **
     if (t->byte_tok[b] < 0)
       FAIL(BITGEN_TOK_E_VOCAB, "%s: no token for byte 0x%02x (text '%s')", src->tokens_key, b,
            quote(q1, sizeof q1, (const char *)t->bchar[b], t->bchar_len[b]));
+    /* BPE emits it for ordinary text: it must decode back to the byte */
+    if (t->type[t->byte_tok[b]] != BITGEN_TOK_NORMAL)
+      FAIL(BITGEN_TOK_E_VOCAB, "%s[%d]: the token for byte 0x%02x has type %d, not NORMAL (1): it would not decode "
+           "back to the byte", src->types_key, t->byte_tok[b], b, t->type[t->byte_tok[b]]);
   }
 
   /* merges: "LEFT RIGHT" split at the first space after the first byte (as
@@ -514,6 +518,9 @@ static int build(const source *src, const bitgen_tok_options *opt, bitgen_tok **
     if (m < 0)
       FAIL(BITGEN_TOK_E_VOCAB, "%s[%zu] '%s': the merged text is not a token", src->merges_key, i,
            quote(q1, sizeof q1, s, len));
+    if (t->type[m] != BITGEN_TOK_NORMAL)
+      FAIL(BITGEN_TOK_E_VOCAB, "%s[%zu] '%s': the merged token %d has type %d, not NORMAL (1): it would not decode "
+           "back to its text", src->merges_key, i, quote(q1, sizeof q1, s, len), m, t->type[m]);
     size_t slot = h_pair((uint32_t)l, (uint32_t)r) & t->merge_mask;
     while (t->merge_hash[slot].left != NONE &&
            !(t->merge_hash[slot].left == (uint32_t)l && t->merge_hash[slot].right == (uint32_t)r))
