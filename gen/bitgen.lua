@@ -141,7 +141,7 @@ end
 -- A spec is a regular file of at most 1 MiB; its name goes into generated
 -- comments and the README, so it is kept to characters safe there.
 local MAX_SPEC_BYTES = 1 << 20
-local function load_spec(path, isas)
+local function load_spec(path, isas, fmts)
   local name = path:match("([^/]+)/*$") or path
   if not name:match("^[%w][%w%.%-_+]*$") then
     return nil, "bitgen: " .. path .. ": a spec file name starts with a letter or digit and holds only letters, " ..
@@ -161,7 +161,7 @@ local function load_spec(path, isas)
     return nil, "bitgen: " .. path .. " is empty (a spec is a Lua file that returns a table: see specs/)"
   end
   if #text > MAX_SPEC_BYTES then return nil, "bitgen: " .. path .. " is larger than 1 MiB (a spec is a short Lua file)" end
-  local s, failure = spec_mod.load(path, text, isas)
+  local s, failure = spec_mod.load(path, text, isas, fmts)
   if not s then return nil, tostring(failure) end
   s.source = text -- hashed into the package's _info()
   return s
@@ -170,12 +170,22 @@ end
 local function basename(p) return p:match("([^/]+)$") or p end
 
 -- The spec with the tiles of a tuning file (--tuning) applied.
+-- Its matrix formats (i2s or tl per ternary matrix) apply first: the spec is
+-- read again with them, and the tiles are checked against that spec.
 local function load_tuned(o)
   local s, e = load_spec(o.spec, o.isa)
   if not s or not o.tuning then return s, e end
-  local t, terr = tuning_mod.load(o.tuning, s)
+  local t, terr = tuning_mod.load(o.tuning, s, "formats")
   if not t then return nil, terr end
-  s.tuning_file, s.tuned_tiles = o.tuning, tuning_mod.apply(t, s)
+  local fmts, moved = t.formats[s.model], 0
+  if fmts then
+    for _, m in ipairs(s.matrices) do if fmts[m.name] and fmts[m.name] ~= m.format then moved = moved + 1 end end
+    s, e = load_spec(o.spec, o.isa, fmts)
+    if not s then return nil, e end
+  end
+  t, terr = tuning_mod.load(o.tuning, s) -- the tiles, against the spec they apply to
+  if not t then return nil, terr end
+  s.tuning_file, s.tuned_tiles, s.tuned_formats = o.tuning, tuning_mod.apply(t, s), moved
   return s
 end
 
@@ -224,7 +234,8 @@ function commands.check(o)
     local t = {}
     for _, r in ipairs(s.isas) do t[#t + 1] = r.name end
     return table.concat(t, ",")
-  end)()) .. (o.tuning and string.format("; %s: ok, %d tuned tiles apply", o.tuning, s.tuned_tiles) or ""))
+  end)()) .. (o.tuning and string.format("; %s: ok, %d tuned tiles apply%s", o.tuning, s.tuned_tiles,
+    s.tuned_formats > 0 and string.format(", %d matrices change format", s.tuned_formats) or "") or ""))
   return 0
 end
 
@@ -234,9 +245,9 @@ function commands.list(o)
   local plan = kernels.plan(s)
   for _, k in ipairs(plan.kernels) do
     for _, v in ipairs(k.variants) do
-      out(string.format("%s op=%s format=%s M=%d K=%d N=%s isa=%s rows=%d tokens=%d unroll=%d prows=%d symbol=%s",
+      out(string.format("%s op=%s format=%s M=%d K=%d N=%s isa=%s rows=%d tokens=%d unroll=%d%s prows=%d symbol=%s",
         v.name, v.op, v.format, v.M, v.K, v.N == 0 and "any" or tostring(v.N), v.isa, v.rows, v.tokens, v.unroll,
-        v.prows, v.symbol))
+        v.prefetch and (" prefetch=" .. v.prefetch) or "", v.prows, v.symbol))
     end
   end
   return 0
@@ -270,7 +281,8 @@ function commands.generate(o)
   if not wok then err("bitgen: " .. tostring(stats)) return 1 end
   out(string.format("bitgen: %s -> %s (%d files: %d written, %d unchanged, %d stale removed)%s", o.spec, o.out,
     stats.files, stats.written, stats.unchanged, stats.removed,
-    o.tuning and string.format(" with %d tuned tiles of %s", s.tuned_tiles, o.tuning) or ""))
+    o.tuning and string.format(" with %d tuned tiles%s of %s", s.tuned_tiles,
+      s.tuned_formats > 0 and string.format(" and %d matrix formats", s.tuned_formats) or "", o.tuning) or ""))
   return 0
 end
 

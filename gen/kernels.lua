@@ -4,9 +4,11 @@
 local M = {}
 local formats = require "formats"
 
--- GEMV: <format>_gemv_<M>x<K>_r<rows>u<unroll>[p<prows>]__<isa>
--- GEMM: <format>_gemm_<M>x<K>x<N|n>_r<rows>n<tokens>u<unroll>[p<prows>]__<isa>
---       (N: a batch size the kernel is specialized for; n: any batch size)
+-- GEMV: <format>_gemv_<M>x<K>_r<rows>u<unroll>[f<prefetch>][p<prows>]__<isa>
+-- GEMM: <format>_gemm_<M>x<K>x<N|n>_r<rows>n<tokens>u<unroll>[f<prefetch>][p<prows>]__<isa>
+--       (N: a batch size the kernel is specialized for; n: any batch size;
+--       f: a software prefetch distance in KiB other than the template's
+--       default for the ISA, as p appears only when the pack rows differ)
 function M.kernel_name(k)
   if k.op == "gemv" then return string.format("%s_gemv_%dx%d", k.format, k.M, k.K) end
   return string.format("%s_gemm_%dx%dx%s", k.format, k.M, k.K, k.N == 0 and "n" or tostring(k.N))
@@ -15,7 +17,8 @@ end
 function M.variant_name(d)
   local pack = d.prows ~= d.rows and ("p" .. d.prows) or ""
   local tokens = d.op == "gemm" and ("n" .. d.tokens) or ""
-  return string.format("%s_r%d%su%d%s__%s", M.kernel_name(d), d.rows, tokens, d.unroll, pack, d.isa)
+  local pf = d.prefetch and d.prefetch ~= d.impl.tile.prefetch and ("f" .. d.prefetch) or ""
+  return string.format("%s_r%d%su%d%s%s__%s", M.kernel_name(d), d.rows, tokens, d.unroll, pf, pack, d.isa)
 end
 
 -- The package plan.  Distinct (format, M, K) shapes (first appearance order)
@@ -72,7 +75,7 @@ function M.plan(spec)
       local tuned = spec.tuned and spec.tuned[k.name]
       local t = tuned and tuned[isa.name] or tiles[isa.name]
       local d = { op = op, format = k.format, M = k.M, K = k.K, N = N, isa = isa.name, rows = t.rows,
-                  tokens = t.tokens or 1, unroll = t.unroll, prows = g.prows, isa_row = isa,
+                  tokens = t.tokens or 1, unroll = t.unroll, prefetch = t.prefetch, prows = g.prows, isa_row = isa,
                   impl = g.fmt.ops[op][isa.name], fmt = g.fmt, kind = g.kind }
       d.name = M.variant_name(d)
       d.symbol = prefix .. "_" .. d.name

@@ -38,6 +38,8 @@ end
 -- Validation helpers raise {path, reason}; load() adds file and line.
 local function bad(path, fmt, ...) error({ path = path, reason = string.format(fmt, ...) }, 0) end
 
+local MAX_PREFETCH = 1024 -- KiB: a tile's software prefetch distance (0: none)
+
 local function check_keys(t, path, allowed)
   for _, k in ipairs(sorted_keys(t)) do
     if not allowed[k] then
@@ -121,7 +123,8 @@ local function choices(list) return table.concat(list, ", ") end
 -- A tile table: per ISA {rows, unroll[, tokens]}; checks rows against the
 -- register width and pack tile, and the whole tile against the register budget.
 local function tile_name(t)
-  return "r" .. t.rows .. (t.tokens and ("n" .. t.tokens) or "") .. "u" .. t.unroll
+  return "r" .. t.rows .. (t.tokens and ("n" .. t.tokens) or "") .. "u" .. t.unroll ..
+    (t.prefetch and ("f" .. t.prefetch) or "")
 end
 
 -- The rules every tile obeys, in a spec or a tuning file (gen/tuning.lua):
@@ -156,12 +159,19 @@ local function validate_tiles(raw, path, op, keys, s, g, targeted)
     local given = tiles[row.name]
     local t = {}
     for k in pairs(keys) do t[k] = impl.tile[k] end
+    t.prefetch = impl.tile.prefetch -- KiB ahead, where the template prefetches
     if given ~= nil then
       want_table(given, p)
-      check_keys(given, p, keys)
+      if given.prefetch ~= nil and t.prefetch == nil then
+        bad(join(p, "prefetch"), "the %s %s %s kernel has no software prefetch to set", g.format, row.name, op)
+      end
+      local allowed = { prefetch = t.prefetch and 1 or nil }
+      for k in pairs(keys) do allowed[k] = 1 end
+      check_keys(given, p, allowed)
       for _, k in ipairs(sorted_keys(keys)) do
         if given[k] ~= nil then t[k] = want_int(given[k], join(p, k), 1, 256) end
       end
+      if given.prefetch ~= nil then t.prefetch = want_int(given.prefetch, join(p, "prefetch"), 0, MAX_PREFETCH) end
     end
     local field, reason = M.tile_problem(impl, t, row, g.pack_rows)
     if field == "budget" then bad(given and join(p, "rows") or p, "%s", reason)
@@ -313,7 +323,50 @@ local function validate_model(raw, s)
   s.hparams = h
 end
 
-local function validate(raw, only_isas)
+-- raw with the matrix formats of a tuning file (matrix name -> format,
+-- gen/tuning.lua checked them: ternary i2s / tl, K a multiple of the block).
+-- A format no matrix keeps any more loses its spec settings: the pack rows
+-- and tiles given for it (and the spec's `format` moves to the first
+-- matrix's), since they were chosen for kernels no longer generated.
+local function with_formats(raw, fmts)
+  if type(raw) ~= "table" or type(raw.matrices) ~= "table" or type(raw.format) ~= "string" then return raw end
+  local r = {}
+  for k, v in pairs(raw) do r[k] = v end
+  r.matrices = {}
+  local left, before = {}, { [raw.format] = true }
+  for i, m in ipairs(raw.matrices) do
+    if type(m) == "table" then before[m.format or raw.format] = true end
+    local c = m
+    if type(m) == "table" and type(m.name) == "string" and fmts[m.name] then
+      c = {}
+      for k, v in pairs(m) do c[k] = v end
+      c.format = fmts[m.name]
+    end
+    r.matrices[i] = c
+    if type(c) == "table" then left[c.format or raw.format] = true end
+  end
+  -- without: t less the key f, and less its ISA keys when they are f's (the spec's format)
+  local function without(t, f)
+    if type(t) ~= "table" then return t end
+    local out = {}
+    for k, v in pairs(t) do
+      if k ~= f and (formats.by_name[k] or f ~= raw.format) then out[k] = v end
+    end
+    return out
+  end
+  for f in pairs(before) do
+    if not left[f] then
+      r.tiles, r.gemm_tiles = without(r.tiles, f), without(r.gemm_tiles, f)
+      if type(r.pack_rows) == "table" then r.pack_rows = without(r.pack_rows, f)
+      elseif f == raw.format then r.pack_rows = nil end
+    end
+  end
+  if not left[raw.format] and type(r.matrices[1]) == "table" then r.format = r.matrices[1].format end
+  return r
+end
+
+local function validate(raw, only_isas, fmts)
+  if fmts then raw = with_formats(raw, fmts) end
   want_table(raw, "")
   check_keys(raw, "", { model = 1, description = 1, format = 1, layers = 1, matrices = 1, isas = 1,
                         pack_rows = 1, tiles = 1, gemm_tiles = 1, batches = 1, arch = 1, hparams = 1 })
@@ -493,17 +546,19 @@ function M.load_data(file, text, check, what)
   return nil, f
 end
 M.checks = { bad = bad, check_keys = check_keys, want_table = want_table, want_int = want_int, want_name = want_name,
-             sorted_keys = sorted_keys, join = join, show = show, tile_name = tile_name }
+             sorted_keys = sorted_keys, join = join, show = show, tile_name = tile_name,
+             MAX_PREFETCH = MAX_PREFETCH }
 
--- Returns spec or nil, failure.  only_isas: list from --isa, or nil.
-function M.load(file, text, only_isas)
+-- Returns spec or nil, failure.  only_isas: list from --isa, or nil;
+-- fmts: matrix formats of a tuning file (matrix name -> format), or nil.
+function M.load(file, text, only_isas, fmts)
   local ok, raw = evaluate(text)
   if not ok then
     local line = raw.line
     if line < 0 then line = srcpos.line(srcpos.scan(text), raw.field) end
     return nil, failure(file, line, raw.field, raw.reason)
   end
-  local ok2, res = pcall(validate, raw, only_isas)
+  local ok2, res = pcall(validate, raw, only_isas, fmts)
   if not ok2 then
     if type(res) ~= "table" then error(res, 0) end
     local line = res.path == "--isa" and 0 or srcpos.line(srcpos.scan(text), res.path)

@@ -13,6 +13,7 @@ local kernels = require "kernels"
 local package_mod = require "pkg"
 local manifest = require "manifest"
 local tuning_mod = require "tuning"
+local formats = require "formats"
 
 local M = {}
 
@@ -25,16 +26,19 @@ writes a tuning file for `bitgen generate SPEC --tuning FILE`.  Needs a C
 compiler (cc, or $CC), meson and ninja at run time: each candidate is a
 package generated into a temporary directory, built with meson (release),
 checked bit-exact with its `bitgen-verify --isa ISA` (--quick: its quick
-mode) and then timed with one thread, hot: every GEMV per call, every GEMM
-at N = 128 (a specialized one at its batch).  The candidates of a round run
-in alternation, 5 rounds (--quick: 3); a kernel's time is the median.  A
-kernel keeps the spec's tile unless another is at least 2% faster; each
-candidate's outputs must also equal the spec tile's bit for bit.
+mode) and then timed with one thread: every GEMV cold, as a decode step
+runs it (each call on another copy of its weights, the copies spanning 4x
+the last-level cache), every GEMM hot at N = 128 (a specialized one at its
+batch).  The candidates of a round run in alternation, 5 rounds (--quick:
+3); a kernel's time is the median.  A kernel keeps the spec's tile unless
+another is at least 2% faster; each candidate's outputs must also equal the
+spec tile's bit for bit.
 
 Candidates, per weight format and op, over the tile fields its template
-reads (rows always; unroll, and tokens for GEMM, where the i2s templates
-read them): rows = the multiples of the ISA's rows per register that divide
-pack_rows; unroll = 1, 2, 3, 4; tokens = 1 .. 8; each tile within the ISA's
+reads (rows always; unroll, tokens for GEMM, and the software prefetch
+distance where the templates read them): rows = the multiples of the ISA's
+rows per register that divide pack_rows; unroll = 1, 2, 3, 4; tokens =
+1 .. 8; prefetch = 0, 4, 16, 64, 256 KiB ahead; each tile within the ISA's
 register budget (as spec tiles).  Default: the spec's tile, every value of
 each field with the others at the spec's, then the combinations of each
 field's two best values.  --quick: the spec's tile and each field moved to
@@ -47,7 +51,7 @@ models (it must name the same CPU); FILE is replaced in one step.  Progress
 goes to standard error; the temporary directory is removed in every case.]]
 
 local GAIN = 1.02 -- another tile must be this much faster than the spec's
-local VALUES = { unroll = { 1, 2, 3, 4 }, tokens = { 1, 2, 3, 4, 5, 6, 7, 8 } }
+local VALUES = { unroll = { 1, 2, 3, 4 }, tokens = { 1, 2, 3, 4, 5, 6, 7, 8 }, prefetch = { 0, 4, 16, 64, 256 } }
 
 local function must(ok, e) if not ok then error(e, 0) end return ok end
 
@@ -143,8 +147,8 @@ local function copy(t) local c = {} for k, v in pairs(t) do c[k] = v end return 
 local function candidates(host, g, op, row, base, quick)
   local impl = g.fmt.ops[op][row.name]
   local fields = { "rows" }
-  for _, f in ipairs(op == "gemm" and { "tokens", "unroll" } or { "unroll" }) do
-    if template_reads(host, impl.template, f) then fields[#fields + 1] = f end
+  for _, f in ipairs(op == "gemm" and { "tokens", "unroll", "prefetch" } or { "unroll", "prefetch" }) do
+    if base[f] ~= nil and template_reads(host, impl.template, f) then fields[#fields + 1] = f end
   end
   local values = {}
   local mult = impl.row_multiple or 1
@@ -192,11 +196,12 @@ end
 
 -- Tunes one ISA; returns kernel name -> {tile, ns, spec_tile, spec_ns} and
 -- the kernel order.
-local function tune_isa(host, ctx, isa_name)
+-- fmts: matrix formats to tune the spec with (gen/tuning.lua), or nil.
+local function tune_isa(host, ctx, isa_name, fmts)
   local fs = host.fs
-  local s = assert(ctx.load_spec(ctx.spec_path, { isa_name }))
+  local s = assert(ctx.load_spec(ctx.spec_path, { isa_name }, fmts))
   local row = isa_mod.by_name[isa_name]
-  local dir = ctx.tmp .. "/" .. isa_name
+  local dir = ctx.tmp .. "/" .. isa_name .. (fmts and "-formats" or "")
   must(fs.mkdir(dir))
   local pkg, bdir = dir .. "/pkg", dir .. "/build"
 
@@ -270,7 +275,13 @@ local function tune_isa(host, ctx, isa_name)
         local f = assert(io.open(out, "rb"))
         local seen = 0
         for line in f:lines() do
-          local k, v, i, ns, dg = line:match("^kernel (%S+) variant (%S+) isa (%S+) ns (%d+) digest (%x+)$")
+          local k, v, i, ns, cold, dg = line:match("^kernel (%S+) variant (%S+) isa (%S+) ns (%d+)(.-) digest (%x+)$")
+          if cold and cold ~= "" then
+            cold = cold:match("^ cold (%d+)$")
+            if not cold then k = nil end
+          else
+            cold = nil
+          end
           if k then
             if i ~= isa_name or v ~= c.expect[k] then
               f:close()
@@ -287,9 +298,12 @@ local function tune_isa(host, ctx, isa_name)
             for si, x in ipairs(slots) do for _, kk in ipairs(x.kernels) do if kk == k then sl = si end end end
             local t = c.tiles[sl]
             results[k] = results[k] or {}
-            local e = results[k][tile_key(t)] or { tile = t, ns = {} }
+            local e = results[k][tile_key(t)] or { tile = t, ns = {}, hot = {} }
             results[k][tile_key(t)] = e
-            e.ns[#e.ns + 1] = tonumber(ns)
+            -- a GEMV is chosen by its cold time (a decode step's), a GEMM by its hot one
+            e.ns[#e.ns + 1] = tonumber(cold or ns)
+            e.hot[#e.hot + 1] = tonumber(ns)
+            e.cold = cold ~= nil
             seen = seen + 1
           end
         end
@@ -400,17 +414,18 @@ local function tune_isa(host, ctx, isa_name)
     for _, k in ipairs(sl.kernels) do
       local b = results[k][tile_key(sl.base)]
       local spec_ns = median(b.ns)
-      local best, best_ns = sl.base, spec_ns
+      local best, best_ns, best_e = sl.base, spec_ns, b
       for _, e in pairs(results[k]) do
         local m = median(e.ns)
-        if m < best_ns or (m == best_ns and tile_key(e.tile) < tile_key(best)) then best, best_ns = e.tile, m end
+        if m < best_ns or (m == best_ns and tile_key(e.tile) < tile_key(best)) then best, best_ns, best_e = e.tile, m, e end
       end
-      if spec_ns <= best_ns * GAIN then best, best_ns = sl.base, spec_ns end
-      chosen[k] = { tile = best, ns = best_ns, spec_tile = sl.base, spec_ns = spec_ns, tried = 0 }
+      if spec_ns <= best_ns * GAIN then best, best_ns, best_e = sl.base, spec_ns, b end
+      chosen[k] = { tile = best, ns = best_ns, spec_tile = sl.base, spec_ns = spec_ns, tried = 0, cold = b.cold,
+                    hot = median(best_e.hot), spec_hot = median(b.hot) }
       for _ in pairs(results[k]) do chosen[k].tried = chosen[k].tried + 1 end
     end
   end
-  return chosen, all_kernels
+  return chosen, all_kernels, digests
 end
 
 local function have(cmd)
@@ -452,6 +467,56 @@ local function runs(row, feats)
   return true
 end
 
+local function show_ns(ns)
+  if ns >= 1e6 then return string.format("%.2f ms", ns / 1e6) end
+  if ns >= 1e4 then return string.format("%.1f us", ns / 1e3) end
+  return string.format("%d ns", math.floor(ns + 0.5))
+end
+
+-- Per flippable matrix: its format's cost per token, a decode step (the
+-- GEMV cold) plus a prefill token (the general GEMM at N = 128 / 128), in
+-- the spec's format (a: its tune) and the other (b); the other must be
+-- GAIN faster.  Returns {formats = name -> format, notes, moved}.
+local function rank(isa_name)
+  for i, row in ipairs(isa_mod.list) do if row.name == isa_name then return i end end
+  return 0
+end
+
+local function decide_formats(s, flip, a, b, da, db)
+  local res = { formats = {}, notes = {}, moved = false }
+  -- both runs pack the same random weights and activations per shape: the
+  -- two formats' outputs must be the same bits
+  for _, m in ipairs(s.matrices) do
+    local other = flip[m.name]
+    for _, op in ipairs(other and { "gemv", "gemm" } or {}) do
+      local ka = kernels.kernel_name({ op = op, format = m.format, M = m.M, K = m.K, N = op == "gemv" and 1 or 0 })
+      local kb = kernels.kernel_name({ op = op, format = other, M = m.M, K = m.K, N = op == "gemv" and 1 or 0 })
+      if da[ka] ~= db[kb] then
+        error(string.format("matrix %s: %s and %s give other outputs for the same weights (digest %s, %s)",
+          m.name, ka, kb, tostring(da[ka]), tostring(db[kb])), 0)
+      end
+    end
+  end
+  local function cost(chosen, f, m)
+    local gv = chosen[kernels.kernel_name({ op = "gemv", format = f, M = m.M, K = m.K, N = 1 })]
+    local gm = chosen[kernels.kernel_name({ op = "gemm", format = f, M = m.M, K = m.K, N = 0 })]
+    return gv.ns + gm.ns / 128, gv.ns, gm.ns / 128
+  end
+  for _, m in ipairs(s.matrices) do
+    local other = flip[m.name]
+    if other then
+      local ca, va, pa = cost(a, m.format, m)
+      local cb, vb, pb = cost(b, other, m)
+      local f = ca <= cb * GAIN and m.format or other
+      res.formats[m.name] = f
+      res.moved = res.moved or f ~= m.format
+      res.notes[m.name] = string.format("per token, decode (GEMV cold) + prefill (GEMM / 128): %s %s + %s, %s %s + %s",
+        m.format, show_ns(va), show_ns(pa), other, show_ns(vb), show_ns(pb))
+    end
+  end
+  return res
+end
+
 local function body(host, o, ctx)
   local fs = host.fs
   write(fs, ctx.tmp .. "/tune_time.c", assert(host.resource("gen/tune_time.c"), "bitgen lacks gen/tune_time.c"))
@@ -479,19 +544,42 @@ local function body(host, o, ctx)
     end
   end
   local out = { isas = {} }
-  for _, name in ipairs(chosen_isas) do
-    say("tuning %s for %s on %s%s", ctx.spec_path, name, ctx.cpu, ctx.quick and " (--quick)" or "")
-    local chosen, order = tune_isa(host, ctx, name)
-    out.isas[#out.isas + 1] = { name = name, chosen = chosen, order = order }
+  -- ternary matrices that can move between i2s and tl: timed in both on the
+  -- best ISA tuned (the one the dispatcher picks here), which decides
+  local flip = {}
+  for _, m in ipairs(s.matrices) do
+    local other = m.format == "i2s" and "tl" or m.format == "tl" and "i2s" or nil
+    if other and m.K % formats.by_name[other].block == 0 then flip[m.name] = other end
   end
+  local decider = chosen_isas[1]
+  for _, name in ipairs(chosen_isas) do
+    if rank(name) > rank(decider) then decider = name end
+  end
+  local decided
+  if next(flip) then
+    say("tuning %s for %s on %s%s, ternary matrices as i2s and as tl", ctx.spec_path, decider, ctx.cpu,
+      ctx.quick and " (--quick)" or "")
+    local a, _, da = tune_isa(host, ctx, decider)
+    local b, _, db = tune_isa(host, ctx, decider, flip)
+    decided = decide_formats(s, flip, a, b, da, db)
+    out.formats, out.format_notes, out.format_isa = decided.formats, decided.notes, decider
+    local fmts = decided.moved and decided.formats or nil
+    local final = assert(ctx.load_spec(ctx.spec_path, { decider }, fmts))
+    local chosen, order = {}, tuning_mod.spec_kernels(final)
+    for _, k in ipairs(order) do chosen[k] = a[k] or b[k] end
+    out.isas[#out.isas + 1] = { name = decider, chosen = chosen, order = order }
+  end
+  for _, name in ipairs(chosen_isas) do
+    if not (decided and name == decider) then
+      say("tuning %s for %s on %s%s", ctx.spec_path, name, ctx.cpu, ctx.quick and " (--quick)" or "")
+      local chosen, order = tune_isa(host, ctx, name, decided and decided.moved and decided.formats or nil)
+      out.isas[#out.isas + 1] = { name = name, chosen = chosen, order = order }
+    end
+  end
+  table.sort(out.isas, function(x, y) return rank(x.name) < rank(y.name) end)
   return out
 end
 
-local function show_ns(ns)
-  if ns >= 1e6 then return string.format("%.2f ms", ns / 1e6) end
-  if ns >= 1e4 then return string.format("%.1f us", ns / 1e3) end
-  return string.format("%d ns", math.floor(ns + 0.5))
-end
 
 function M.run(host, o, load_spec)
   local fs = host.fs
@@ -539,12 +627,34 @@ function M.run(host, o, load_spec)
     ok, res = pcall(body, host, o, ctx)
     if ok then
       -- the tuning file: the old entries, this run's replacing those of its ISAs and model
-      local t = { cpu = cpu, entries = {}, notes = {}, order = {} }
+      local t = { cpu = cpu, entries = {}, notes = {}, order = {}, formats = {}, format_notes = {}, format_order = {} }
       if old then
         for isa_name, models in pairs(old.entries) do
           t.entries[isa_name] = {}
           for model, ks in pairs(models) do t.entries[isa_name][model] = ks end
         end
+        for model, fm in pairs(old.formats) do t.formats[model] = fm end
+      end
+      if res.formats then
+        -- tiles of other ISAs measured with other matrix formats no longer apply
+        local before = t.formats[s.model] or {}
+        local same = true
+        for _, m in ipairs(s.matrices) do
+          if (before[m.name] or m.format) ~= (res.formats[m.name] or m.format) then same = false end
+        end
+        if not same then
+          for isa_name, models in pairs(t.entries) do
+            if models[s.model] then
+              models[s.model] = nil
+              say("%s: dropped the %s entries of %s: they were tuned with other matrix formats", o.out, isa_name, s.model)
+            end
+          end
+        end
+        t.formats[s.model] = res.formats
+        t.format_notes[s.model] = res.format_notes
+        local order = {}
+        for _, m in ipairs(s.matrices) do if res.formats[m.name] then order[#order + 1] = m.name end end
+        t.format_order[s.model] = order
       end
       for _, r in ipairs(res.isas) do
         t.entries[r.name] = t.entries[r.name] or {}
@@ -552,8 +662,14 @@ function M.run(host, o, load_spec)
         for _, k in ipairs(r.order) do
           local c = r.chosen[k]
           ks[k] = c.tile
-          notes[k] = string.format("%s vs the spec's %s: %s (%d tiles timed)", show_ns(c.ns),
-            spec_mod.checks.tile_name(c.spec_tile), show_ns(c.spec_ns), c.tried)
+          if c.cold then
+            notes[k] = string.format("cold %s (hot %s) vs the spec's %s: cold %s (hot %s) (%d tiles timed)",
+              show_ns(c.ns), show_ns(c.hot), spec_mod.checks.tile_name(c.spec_tile), show_ns(c.spec_ns),
+              show_ns(c.spec_hot), c.tried)
+          else
+            notes[k] = string.format("%s vs the spec's %s: %s (%d tiles timed)", show_ns(c.ns),
+              spec_mod.checks.tile_name(c.spec_tile), show_ns(c.spec_ns), c.tried)
+          end
         end
         t.entries[r.name][s.model] = ks
         t.notes[r.name] = { [s.model] = notes }
@@ -563,19 +679,35 @@ function M.run(host, o, load_spec)
         "bitgen tuning file (gen/tuning.lua): tiles measured fastest on the CPU named below by `bitgen tune`",
         string.format("(bitgen %s); the last run: bitgen tune %s%s.", package_mod.VERSION, ctx.spec_name,
           o.quick and " --quick" or ""),
-        "Per kernel: median time with one thread, hot (GEMV per call, GEMM at N = 128 or its batch), and the",
-        "spec's tile for comparison.  Use: bitgen generate SPEC --tuning THIS_FILE",
+        "Per kernel: median time per call with one thread (GEMV cold, weights streamed from memory, and hot;",
+        "GEMM hot at N = 128 or its batch), and the spec's tile for comparison.  prefetch: KiB ahead.",
+        "Use: bitgen generate SPEC --tuning THIS_FILE",
       }
+      if res.formats then
+        t.comment[#t.comment + 1] = string.format("formats: i2s or tl per ternary matrix, decided on %s.", res.format_isa)
+      end
       text = tuning_mod.render(t)
       -- what is written must load (through the sandbox) and apply to the spec
       local check = tmp .. "/check-tuning.lua"
       local wok, werr = pcall(write, fs, check, text)
       if not wok then ok, res = false, werr
       else
-        local loaded, lerr = tuning_mod.load(check, s)
+        -- as `generate --tuning` reads it: the matrix formats, then the tiles
+        local loaded, lerr = tuning_mod.load(check, s, "formats")
+        if loaded then
+          local s2, serr = s, nil
+          if loaded.formats[s.model] then s2, serr = load_spec(o.spec, nil, loaded.formats[s.model]) end
+          if not s2 then loaded, lerr = nil, serr
+          else loaded, lerr = tuning_mod.load(check, s2) end
+        end
         if not loaded then ok, res = false, "the tuning file made is not valid: " .. lerr end
       end
       if ok then
+        for _, m in ipairs(s.matrices) do
+          if res.formats and res.formats[m.name] then
+            say("  matrix %-12s %s -> %s: %s", m.name, m.format, res.formats[m.name], res.format_notes[m.name])
+          end
+        end
         for _, r in ipairs(res.isas) do
           say("%s, %s (%d s in all):", r.name, s.model, os.time() - t0)
           for _, k in ipairs(r.order) do

@@ -2,12 +2,17 @@
  * is compiled against one candidate package (its public header and static
  * library) after that package's bitgen-verify passed, and times every
  * matrix kernel of it with one thread, hot (the same weights every call):
- * GEMV per shape, GEMM at N = TUNE_TOKENS (or the specialized batch).
+ * GEMV per shape, GEMM at N = TUNE_TOKENS (or the specialized batch); a
+ * GEMV also cold, as a decode step runs it: over copies of its packed
+ * weights that together span four times the last-level cache (64 MiB at
+ * least), each called once in turn, so every call streams its weights
+ * from memory (what a software prefetch distance changes).
  * Each shape's weights are random, packed once.  One line per kernel on stdout:
- *   kernel NAME variant VARIANT isa ISA ns MEDIAN digest HEX
- * MEDIAN: median over the samples of ns per call; HEX: FNV-1a 64 of the
- * output bytes for fixed inputs (the same for every candidate of a kernel,
- * since every candidate is bit-exact: tune compares them).
+ *   kernel NAME variant VARIANT isa ISA ns MEDIAN [cold COLD] digest HEX
+ * MEDIAN: median over the samples of ns per call (COLD: of a cold sweep,
+ * per call); HEX: FNV-1a 64 of the output bytes for fixed inputs (the same
+ * for every candidate of a kernel, since every candidate is bit-exact: tune
+ * compares them; a cold sweep's last output must equal it too).
  * usage: bitgen-tune-time [--quick]   (exit 0, or 1 with a message on stderr)
  * Built with -DTUNE_PREFIX=bitgen_<model> -DTUNE_HEADER="\"bitgen_<model>.h\"". */
 #define _POSIX_C_SOURCE 200809L
@@ -96,6 +101,45 @@ static int time_job(const struct job *j, int samples, uint64_t target_ns, uint64
   return BITGEN_OK;
 }
 
+/* The largest cache of cpu0 (sysfs), else 32 MiB. */
+static size_t largest_cache(void) {
+  size_t best = 0;
+  for (int i = 0; i < 8; i++) {
+    char path[96];
+    snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu0/cache/index%d/size", i);
+    FILE *f = fopen(path, "r");
+    if (!f) continue;
+    unsigned long v = 0;
+    char unit = 0;
+    if (fscanf(f, "%lu%c", &v, &unit) >= 1) {
+      size_t b = (size_t)v * (unit == 'K' ? 1024u : unit == 'M' ? 1048576u : 1u);
+      if (b > best) best = b;
+    }
+    fclose(f);
+  }
+  return best ? best : (size_t)32 << 20;
+}
+
+/* Median ns per call of a GEMV over `copies` copies of its packed weights
+ * (stride bytes apart), each called once per sweep; y: the last output. */
+static int time_cold(const struct job *j, const unsigned char *copies, size_t n, size_t stride, int samples,
+                     uint64_t *median) {
+  uint64_t s[MAX_SAMPLES];
+  for (int i = -1; i < samples; i++) { /* sweep -1 warms the pages and the TLB */
+    uint64_t t0 = now_ns();
+    for (size_t c = 0; c < n; c++) {
+      struct job jc = *j;
+      jc.packed = copies + c * stride;
+      int rc = call(&jc);
+      if (rc != BITGEN_OK) return rc;
+    }
+    if (i >= 0) s[i] = (now_ns() - t0) / n;
+  }
+  qsort(s, (size_t)samples, sizeof s[0], cmp_u64);
+  *median = s[samples / 2];
+  return BITGEN_OK;
+}
+
 /* Tokens a kernel is timed at: 1 (GEMV), its batch, or TUNE_TOKENS. */
 static size_t tokens_of(const F(kernel_info) *k) {
   if (strcmp(k->op, "gemv") == 0) return 1;
@@ -133,6 +177,9 @@ int main(int argc, char **argv) {
   for (size_t k = 0; k < info.nkernels; k++) nshapes += strcmp(info.kernels[k].op, "gemv") == 0;
   bitgen_pool *pool = NULL;
   if ((rc = F(pool_create)(1, &pool)) != BITGEN_OK) return fail("pool_create", "package", rc);
+  size_t cold = largest_cache() * 4;
+  if (cold < ((size_t)64 << 20)) cold = (size_t)64 << 20;
+  if (cold > ((size_t)1 << 30)) cold = (size_t)1 << 30;
   /* shape by shape: its weights packed once, then each of its kernels */
   for (size_t shape = 0; shape < nshapes; shape++) {
     size_t M, K;
@@ -171,8 +218,27 @@ int main(int argc, char **argv) {
       uint64_t median = 0;
       if ((rc = time_job(&j, samples, target, &median)) != BITGEN_OK) return fail(n ? "gemm" : "gemv", ki->name, rc);
       uint64_t digest = fnv1a(y, (n ? n : 1) * M * sizeof *y, 0xcbf29ce484222325u);
-      printf("kernel %s variant %s isa %s ns %llu digest %016llx\n", ki->name, ki->variant, ki->isa,
-             (unsigned long long)median, (unsigned long long)digest);
+      char cold_text[40] = "";
+      if (n == 0) { /* GEMV: cold too */
+        size_t stride = (size + 63) / 64 * 64; /* the API wants 64-byte aligned weights */
+        size_t ncopies = cold / stride + 1;
+        unsigned char *copies = F(alloc)(ncopies * stride);
+        if (!copies) {
+          fprintf(stderr, "bitgen-tune-time: %s: out of memory for %zu cold copies\n", ki->name, ncopies);
+          return 1;
+        }
+        for (size_t c = 0; c < ncopies; c++) memcpy(copies + c * stride, packed, size);
+        uint64_t cold_ns = 0;
+        if ((rc = time_cold(&j, copies, ncopies, stride, samples, &cold_ns)) != BITGEN_OK) return fail("gemv", ki->name, rc);
+        F(free)(copies);
+        if (fnv1a(y, M * sizeof *y, 0xcbf29ce484222325u) != digest) {
+          fprintf(stderr, "bitgen-tune-time: %s: a cold call's output differs from the hot one's\n", ki->name);
+          return 1;
+        }
+        snprintf(cold_text, sizeof cold_text, " cold %llu", (unsigned long long)cold_ns);
+      }
+      printf("kernel %s variant %s isa %s ns %llu%s digest %016llx\n", ki->name, ki->variant, ki->isa,
+             (unsigned long long)median, cold_text, (unsigned long long)digest);
       fflush(stdout);
     }
     F(act_free)(act);

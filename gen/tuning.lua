@@ -8,7 +8,8 @@
 --     cpu = "AMD EPYC 7763 64-Core Processor (x86_64 family 25 model 1 stepping 1)",
 --     avx2 = {                                  -- an ISA (gen/isa.lua)
 --       ["bitnet-b1.58-2b-4t"] = {              -- a spec's model name
---         i2s_gemv_2560x2560 = { rows = 4, unroll = 4 },              -- a kernel: every tile field of its op
+--         i2s_gemv_2560x2560 = { rows = 4, unroll = 4, prefetch = 4 }, -- a kernel: every tile field of its op
+--                                                                   -- (prefetch, KiB ahead: optional)
 --         i2s_gemm_2560x2560xn = { rows = 2, tokens = 4, unroll = 2 },
 --       },
 --     },
@@ -83,18 +84,61 @@ local function one_line(v, path, max)
   return v
 end
 
--- raw: the file's table; s: the spec (or nil: structure only).
-local function validate(raw, s)
+-- The ternary formats a matrix may move between (the same weights, the
+-- same GGUF import, bit-identical results): `bitgen tune` times both.
+M.TERNARY = { i2s = true, tl = true }
+
+-- formats = { [model] = { [matrix] = "i2s" | "tl" } }: checked against s's
+-- matrices when the model is s's.
+local function validate_formats(raw, s)
+  local out = {}
+  if raw == nil then return out end
+  C.want_table(raw, "formats")
+  for _, model in ipairs(C.sorted_keys(raw)) do
+    local mp = join("formats", tostring(model))
+    C.want_name(model, mp, "^[%a][%w%.%-_]*$", "a model name (a letter, then letters, digits, . - _)")
+    local ms = C.want_table(raw[model], mp)
+    local mine = s and model == s.model
+    out[model] = {}
+    for _, name in ipairs(C.sorted_keys(ms)) do
+      local p = join(mp, tostring(name))
+      C.want_name(name, p, "^[%a_][%w_]*$", "a matrix name")
+      local f = ms[name]
+      if type(f) ~= "string" or not M.TERNARY[f] then
+        bad(p, "must be \"i2s\" or \"tl\" (the ternary formats tune chooses between), got %s", show(tostring(f)))
+      end
+      if mine then
+        local m
+        for _, x in ipairs(s.matrices) do if x.name == name then m = x end end
+        if not m then bad(p, "spec model %s has no matrix %s", s.model, name) end
+        if not M.TERNARY[m.format] then
+          bad(p, "matrix %s is %s in the spec: only ternary (i2s, tl) matrices change format", name, m.format)
+        end
+        local block = formats.by_name[f].block
+        if m.K % block ~= 0 then bad(p, "%s needs K a multiple of %d; %s has K = %d", f, block, name, m.K) end
+      end
+      out[model][name] = f
+    end
+  end
+  return out
+end
+
+-- raw: the file's table; s: the spec (or nil: structure only).  stage
+-- "formats": s is the spec before the file's matrix formats apply, so its
+-- kernel entries are checked as another model's.
+local function validate(raw, s, stage)
   C.want_table(raw, "")
   local out = { entries = {}, isas = {} }
   for _, k in ipairs(C.sorted_keys(raw)) do
-    if k ~= "cpu" and not (type(k) == "string" and isa.by_name[k]) then
-      bad(join("", tostring(k)), "unknown key or ISA %s (expected cpu or an ISA: %s)", show(tostring(k)),
+    if k ~= "cpu" and k ~= "formats" and not (type(k) == "string" and isa.by_name[k]) then
+      bad(join("", tostring(k)), "unknown key or ISA %s (expected cpu, formats or an ISA: %s)", show(tostring(k)),
         table.concat(isa.names(), ", "))
     end
   end
   if raw.cpu == nil then bad("cpu", "is required: the CPU the tiles were measured on (its model name)") end
   out.cpu = one_line(raw.cpu, "cpu", 200)
+  out.formats = validate_formats(raw.formats, s)
+  if stage == "formats" then s = nil end
   local own = s and M.spec_kernels(s)
   local groups = s and s.group_by_format
   for _, row in ipairs(isa.list) do
@@ -124,8 +168,11 @@ local function validate(raw, s)
           local impl = formats.by_name[d.format].ops[d.op][row.name]
           if not impl then bad(kp, "format %s has no %s %s kernel", d.format, row.name, d.op) end
           local given = C.want_table(ks[kname], kp)
-          local allowed = {}
+          local allowed = { prefetch = impl.tile.prefetch and 1 or nil }
           for _, f in ipairs(M.FIELDS[d.op]) do allowed[f] = 1 end
+          if given.prefetch ~= nil and not allowed.prefetch then
+            bad(join(kp, "prefetch"), "the %s %s %s kernel has no software prefetch to set", d.format, row.name, d.op)
+          end
           C.check_keys(given, kp, allowed)
           local t = {}
           for _, f in ipairs(M.FIELDS[d.op]) do
@@ -134,6 +181,9 @@ local function validate(raw, s)
             end
             t[f] = C.want_int(given[f], join(kp, f), 1, 256)
           end
+          -- optional: KiB ahead (absent: the template's default)
+          t.prefetch = impl.tile.prefetch
+          if given.prefetch ~= nil then t.prefetch = C.want_int(given.prefetch, join(kp, "prefetch"), 0, C.MAX_PREFETCH) end
           local pack_rows = mine and groups[d.format].pack_rows or nil
           local field, reason = spec_mod.tile_problem(impl, t, row, pack_rows)
           if field then bad(join(kp, field == "budget" and "rows" or field), "%s", reason) end
@@ -146,8 +196,9 @@ local function validate(raw, s)
 end
 
 -- Reads FILE (a regular file of at most 1 MiB) and validates it against the
--- spec s (nil: structure only).  Returns the tuning or nil, message.
-function M.load(path, s)
+-- spec s (nil: structure only; stage: see validate).  Returns the tuning or
+-- nil, message.
+function M.load(path, s, stage)
   local kind = host and host.kind and host.kind(path)
   if kind == "dir" then return nil, "bitgen: " .. path .. " is a directory, not a tuning file" end
   if kind == "other" then return nil, "bitgen: " .. path .. " is not a regular file" end
@@ -159,7 +210,7 @@ function M.load(path, s)
   text = text or ""
   if text == "" then return nil, "bitgen: " .. path .. " is empty (a tuning file is a Lua file that returns a table)" end
   if #text > M.MAX_BYTES then return nil, "bitgen: " .. path .. " is larger than 1 MiB" end
-  local t, failure = spec_mod.load_data(path, text, function(raw) return validate(raw, s) end, "tuning file")
+  local t, failure = spec_mod.load_data(path, text, function(raw) return validate(raw, s, stage) end, "tuning file")
   if not t then return nil, tostring(failure) end
   t.file = path
   return t
@@ -183,34 +234,40 @@ end
 
 -- The text of a tuning file.  t: {cpu, comment = {lines}, entries = ISA ->
 -- model -> kernel -> tile, notes = ISA -> model -> kernel -> text (a comment
--- after the entry), order = ISA -> model -> {kernel names} (else sorted)}.
+-- after the entry), order = ISA -> model -> {kernel names} (else sorted),
+-- formats = model -> matrix -> format, with format_notes and format_order
+-- alike}.
 function M.render(t)
   local out = {}
   for _, l in ipairs(t.comment or {}) do out[#out + 1] = ("-- " .. l):gsub("%s+$", "") end
   out[#out + 1] = "return {"
   out[#out + 1] = string.format("  cpu = %q,", t.cpu)
-  for _, row in ipairs(isa.list) do
-    local byisa = t.entries[row.name]
-    if byisa and next(byisa) then
-      out[#out + 1] = "  " .. row.name .. " = {"
-      for _, model in ipairs(C.sorted_keys(byisa)) do
-        out[#out + 1] = string.format("    [%q] = {", model)
-        local ks = byisa[model]
-        local order = t.order and t.order[row.name] and t.order[row.name][model] or C.sorted_keys(ks)
-        local notes = t.notes and t.notes[row.name] and t.notes[row.name][model] or {}
-        for _, kname in ipairs(order) do
-          local tile = ks[kname]
-          local d = M.parse_kernel(kname)
-          local fields = {}
-          for _, f in ipairs(M.FIELDS[d.op]) do fields[#fields + 1] = f .. " = " .. tile[f] end
-          local line = string.format("      %s = { %s },", kname, table.concat(fields, ", "))
-          if notes[kname] then line = line .. " -- " .. notes[kname] end
-          out[#out + 1] = line
-        end
-        out[#out + 1] = "    },"
+  -- one section: key = { [model] = { name = value, -- note } }
+  local function section(key, bymodel, orders, notes, value)
+    if not bymodel or not next(bymodel) then return end
+    out[#out + 1] = "  " .. key .. " = {"
+    for _, model in ipairs(C.sorted_keys(bymodel)) do
+      out[#out + 1] = string.format("    [%q] = {", model)
+      local these = bymodel[model]
+      local mnotes = notes and notes[model] or {}
+      for _, name in ipairs(orders and orders[model] or C.sorted_keys(these)) do
+        local line = string.format("      %s = %s,", name, value(name, these[name]))
+        if mnotes[name] then line = line .. " -- " .. mnotes[name] end
+        out[#out + 1] = line
       end
-      out[#out + 1] = "  },"
+      out[#out + 1] = "    },"
     end
+    out[#out + 1] = "  },"
+  end
+  section("formats", t.formats, t.format_order, t.format_notes, function(_, f) return string.format("%q", f) end)
+  for _, row in ipairs(isa.list) do
+    section(row.name, t.entries[row.name], t.order and t.order[row.name], t.notes and t.notes[row.name],
+      function(kname, tile)
+        local fields = {}
+        for _, f in ipairs(M.FIELDS[M.parse_kernel(kname).op]) do fields[#fields + 1] = f .. " = " .. tile[f] end
+        if tile.prefetch then fields[#fields + 1] = "prefetch = " .. tile.prefetch end
+        return "{ " .. table.concat(fields, ", ") .. " }"
+      end)
   end
   out[#out + 1] = "}"
   return table.concat(out, "\n") .. "\n"

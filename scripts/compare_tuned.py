@@ -11,21 +11,34 @@ import json
 import sys
 
 
+def split(kernel):
+    """i2s_gemv_2560x2560 -> ("i2s", "gemv_2560x2560"): a tuning file may
+    move a ternary matrix between i2s and tl, so rows pair by op and shape"""
+    fmt, sep, rest = kernel.partition("_gem")
+    return fmt, "gem" + rest
+
+
 def hot(doc):
     out = {}
     for k in doc.get("kernels", []):
+        fmt, shape = split(k["name"])
         for v in k.get("variants", []):
             if v.get("threads") == 1 and v.get("isa") != "scalar":
-                out[(k["name"], v["isa"])] = (v["name"], v["ns"]["median"])
+                out[(shape, v["isa"])] = (v["name"], v["ns"]["median"], fmt)
     return out
 
 
 def prefill(doc):
     out = {}
     for p in doc.get("prefill", []):
+        fmt, shape = split(p["kernel"])
         if p.get("threads") == 1 and p.get("isa") != "scalar":
-            out[(p["kernel"], p["isa"])] = (p["variant"], p["gops"])
+            out[(shape, p["isa"])] = (p["variant"], p["gops"], fmt)
     return out
+
+
+def label(shape, fb, ft):
+    return f"{fb}_{shape}" if fb == ft else f"{fb}->{ft} {shape}"
 
 
 def selected_sweep(doc):
@@ -51,17 +64,19 @@ def main(argv):
     base, tuned = docs
     print(f"{'hot GEMV, 1 thread':28s} {'isa':11s} {'default':>8s} {'us':>8s} {'tuned':>8s} {'us':>8s}  speed-up")
     hb, ht = hot(base), hot(tuned)
-    for key, (vb, nb) in hb.items():
+    for key, (vb, nb, fb) in hb.items():
         if key in ht:
-            vt, nt = ht[key]
-            print(f"  {key[0]:26s} {key[1]:11s} {tile(vb):>8s} {nb / 1e3:8.1f} {tile(vt):>8s} {nt / 1e3:8.1f}  {nb / nt:6.2f}x")
+            vt, nt, ft = ht[key]
+            print(f"  {label(key[0], fb, ft):26s} {key[1]:11s} {tile(vb):>8s} {nb / 1e3:8.1f} {tile(vt):>8s} "
+                  f"{nt / 1e3:8.1f}  {nb / nt:6.2f}x")
     pb, pt = prefill(base), prefill(tuned)
     if pb:
         print(f"{'prefill N=128, 1 thread':28s} {'isa':11s} {'default':>8s} {'Gop/s':>8s} {'tuned':>8s} {'Gop/s':>8s}  speed-up")
-        for key, (vb, gb) in pb.items():
+        for key, (vb, gb, fb) in pb.items():
             if key in pt:
-                vt, gt = pt[key]
-                print(f"  {key[0]:26s} {key[1]:11s} {tile(vb):>8s} {gb:8.0f} {tile(vt):>8s} {gt:8.0f}  {gt / gb:6.2f}x")
+                vt, gt, ft = pt[key]
+                print(f"  {label(key[0], fb, ft):26s} {key[1]:11s} {tile(vb):>8s} {gb:8.0f} {tile(vt):>8s} "
+                      f"{gt:8.0f}  {gt / gb:6.2f}x")
     sb, st = selected_sweep(base), selected_sweep(tuned)
     if sb and st:
         print(f"cold sweep, 1 thread: default {sb[0]:.1f} ms/token (ratio to bound {sb[1]:.2f}), "

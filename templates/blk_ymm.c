@@ -69,7 +69,7 @@ $ if off ~= 0 then
         const __m256i corr = _mm256_set1_epi32(${off} * (${table.concat(sums, " + ")}));
 $ end
         const __m256 da = _mm256_set1_ps(a->d[n * ${L.NB} + b]);
-${include("blk_prefetch.inc", { dist = post.prefetch or 65536 })}
+${include("blk_prefetch.inc", { dist = d.prefetch * 1024 })}
 ${include(inc, { part = "act", vnni = vnni, dot = dot })}
 $ for g = 0, G - 1 do
         {

@@ -41,7 +41,7 @@ $ end
         const uint8_t *cb = codes + b * ${L.QSTEP};
         const __m512i corr = _mm512_set1_epi32(${F.off} * (${table.concat(sums, " + ")}));
         const __m512 da = _mm512_set1_ps(a->d[n * ${L.NB} + b]);
-${include("blk_prefetch.inc", { dist = 16384 })}
+${include("blk_prefetch.inc", { dist = d.prefetch * 1024 })}
 ${include(inc, { part = "act" })}
 $ for g = 0, G - 1 do
         {

@@ -1,5 +1,5 @@
 $ local CHUNK = d.prows * 32
-$ local PF = 4096
+$ local PF = d.prefetch * 1024 -- 0: none
 $ local vnni = d.isa ~= "avx2"
 $ local NC = d.K // 128
 $ local U = d.unroll
@@ -93,7 +93,7 @@ $   end
 $ end
 $ -- software prefetch ${PF} bytes ahead of each row's stream, per step at wc
 $ local function prefetch()
-$   for line = 0, U * CHUNK - 1, 64 do
+$   for line = 0, PF > 0 and U * CHUNK - 1 or -1, 64 do
 $     if line % CHUNK < d.rows * 32 then
       _mm_prefetch((const char *)(wc + ${PF + line}), _MM_HINT_T0);
 $     end

@@ -13,7 +13,7 @@
 #include "bitgen_rt.h"
 $ local CHUNK = d.prows * 32
 $ local PAIRS = d.rows // 2
-$ local PF = 4096
+$ local PF = d.prefetch * 1024 -- 0: none
 $ local function fields(fn) for f = 0, 3 do fn(f) end end
 
 ${signature(d)};
@@ -46,7 +46,7 @@ $   end
 $ end
 $ -- software prefetch ${PF} bytes ahead of each row's stream, per step
 $ local function prefetch()
-$   for u = 0, d.unroll - 1 do
+$   for u = 0, PF > 0 and d.unroll - 1 or -1 do
 $     for line = 0, d.rows * 32 - 1, 64 do
       _mm_prefetch((const char *)(wc + ${PF + u * CHUNK + line}), _MM_HINT_T0);
 $     end

@@ -14,7 +14,7 @@
 $ local L = tl_layout(d)
 $ local S = d.rows // 32
 $ local FL = 28 -- 28 x 9 x 128 = 32256 <= 32767
-$ local PF = 4096
+$ local PF = d.prefetch * 1024 -- 0: none
 
 ${signature(d)};
 
@@ -38,7 +38,7 @@ $ end
           const __m512i t0 = _mm512_loadu_si512((const void *)(lut + 96 * j));
           const __m512i t1 = _mm512_loadu_si512((const void *)(lut + 96 * j + 32));
           const __m512i t2 = _mm512_loadu_si512((const void *)(lut + 96 * j + 64));
-$ for s = 0, S - 1 do
+$ for s = 0, PF > 0 and S - 1 or -1 do
           _mm_prefetch((const char *)(wj + ${PF + 64 * s}), _MM_HINT_T0);
 $ end
 $ for s = 0, S - 1 do

@@ -36,7 +36,7 @@ for s in "$root"/specs/*.lua; do
   n=$("$bitgen" list "$s" | grep -cE "^${fmt}_gemm_[0-9]+x[0-9]+xn_r[0-9]+n[0-9]+u[0-9]+(p[0-9]+)?__[a-z0-9]+ op=gemm format=$fmt ")
   check '[ "$n" -eq 36 ]' "list $s: 4 shapes x 9 ISAs of $fmt GEMM, got $n"
 done
-check '"$bitgen" list "$root/specs/bitnet-b1.58-2b-4t.lua" | grep -q "^i2s_gemv_6912x2560_r8u2__avx512vnni op=gemv format=i2s M=6912 K=2560 N=1 isa=avx512vnni rows=8 tokens=1 unroll=2 prows=8 symbol=bitgen_bitnet_b1_58_2b_4t_i2s_gemv_6912x2560_r8u2__avx512vnni$"' "list line"
+check '"$bitgen" list "$root/specs/bitnet-b1.58-2b-4t.lua" | grep -q "^i2s_gemv_6912x2560_r8u2__avx512vnni op=gemv format=i2s M=6912 K=2560 N=1 isa=avx512vnni rows=8 tokens=1 unroll=2 prefetch=4 prows=8 symbol=bitgen_bitnet_b1_58_2b_4t_i2s_gemv_6912x2560_r8u2__avx512vnni$"' "list line"
 n=$("$bitgen" list "$root/specs/bitnet-b1.58-2b-4t.lua" --isa avx2 | wc -l)
 check '[ "$n" -eq 16 ]' "--isa avx2 gives avx2 + scalar: got $n"
 "$bitgen" check "$root/specs/bitnet-b1.58-2b-4t.lua" --isa avx2,sse9 2>"$work/err" >/dev/null

@@ -56,7 +56,7 @@ if [ "$mode" = files ]; then
   check 'diff -r "$work/t1" "$work/t2" >/dev/null' "same spec and tuning file: byte-identical package"
   check '! diff -r "$work/plain" "$work/t1" >/dev/null' "a tuning that changes tiles changes the package"
   for f in i2s_gemv_40x512_r2u3p8__avx2.c i2s_gemm_40x512x4_r1n4u2p8__avx2.c tl_gemv_64x300_r32u1p128__avx2.c \
-           i2s_gemv_40x512_r4u1p8__avx512vnni.c i2s_gemm_40x512xn_r4n5u2p8__avx512vnni.c; do
+           i2s_gemv_40x512_r4u1f0p8__avx512vnni.c i2s_gemm_40x512xn_r4n5u2p8__avx512vnni.c; do
     check '[ -f "$work/t1/$f" ] && [ ! -e "$work/plain/$f" ]' "tuned kernel file $f"
   done
   # kernels the file does not name keep the spec's tiles
@@ -64,13 +64,27 @@ if [ "$mode" = files ]; then
     check '[ ! -e "$work/t1/$f" ] || [ -f "$work/plain/$f" ]' "untuned kernel $f"
   done
   check '[ -f "$work/t1/q4_0_gemv_48x256_r16u1__avx512vnni.c" ]' "q4_0 GEMV keeps the spec tile"
-  check '"$bitgen" list "$spec" --tuning "$good" | grep -q "^i2s_gemv_40x512_r2u3p8__avx2 .* rows=2 tokens=1 unroll=3 "' \
+  # prefetch = 0: the kernel has no software prefetch; the default keeps it
+  check '! grep -q _mm_prefetch "$work/t1/i2s_gemv_40x512_r4u1f0p8__avx512vnni.c"' "prefetch = 0: no prefetch instruction"
+  check 'grep -q _mm_prefetch "$work/plain/i2s_gemv_40x512_r8u2__avx512vnni.c"' "the default tile prefetches"
+  check '"$bitgen" list "$spec" --tuning "$good" | grep -q "^i2s_gemv_40x512_r4u1f0p8__avx512vnni .* rows=4 tokens=1 unroll=1 prefetch=0 "' \
     "list shows the tuned tile"
   check '"$bitgen" check "$spec" --tuning "$good" | grep -q "6 tuned tiles apply"' "check counts the tiles"
   # entries of ISAs not generated (--isa) are ignored: same bytes as without the file
   "$bitgen" generate "$spec" --isa neon -o "$work/n1" >/dev/null
   "$bitgen" generate "$spec" --isa neon --tuning "$good" -o "$work/n2" >/dev/null
   check 'diff -r "$work/n1" "$work/n2" >/dev/null' "tuning of ISAs not generated changes nothing"
+  # matrix formats: a moves from i2s to tl (the spec's only i2s matrix)
+  fmt="$root/tests/tuning/tune-mixed-formats.lua"
+  check '"$bitgen" check "$spec" --tuning "$fmt" | grep -q "1 tuned tiles apply, 1 matrices change format"' \
+    "check counts the matrices that change format"
+  "$bitgen" generate "$spec" --tuning "$fmt" -o "$work/f1" >/dev/null
+  "$bitgen" generate "$spec" --tuning "$fmt" -o "$work/f2" >/dev/null
+  check 'diff -r "$work/f1" "$work/f2" >/dev/null' "formats: byte-identical package on repeat"
+  check '[ -f "$work/f1/tl_gemv_40x512_r32u1p128__avx2.c" ] && [ -f "$work/f1/tl_gemv_40x512_r128u1__avx512vnni.c" ]' \
+    "formats: a's kernels are tl, the tuned tile applies"
+  check '[ -z "$(ls "$work/f1" | grep "^i2s_")" ]' "formats: no i2s kernel is left"
+  check '[ -f "$work/f1/q4_0_gemv_48x256_r16u1__avx2.c" ]' "formats: other matrices unchanged"
   # the file is data: the same bytes from another directory give the same package
   mkdir "$work/elsewhere" && cp "$good" "$work/elsewhere/"
   "$bitgen" generate "$spec" --tuning "$work/elsewhere/tune-mixed.lua" -o "$work/t3" >/dev/null
@@ -130,12 +144,21 @@ else
   # one entry per kernel of the spec, for the ISA tuned
   n=$(grep -cE "^      (i2s|tl|q4_0)_gem[mv]_[0-9x]+n? = \{" "$work/tuned.lua")
   check '[ "$n" -eq 9 ]' "9 kernels tuned, got $n"
+  # GEMV chosen cold; the prefetch distance is a candidate where a template has one
+  check '[ "$(grep -cE "^      (i2s|tl|q4_0)_gemv_.* -- cold " "$work/tuned.lua")" -eq 3 ]' "GEMV entries timed cold"
+  check 'grep -qE "^      q4_0_gemv_48x256 = \{ rows = [0-9]+, unroll = [0-9]+, prefetch = [0-9]+ \}" "$work/tuned.lua"' \
+    "q4_0 GEMV entry gives its prefetch"
+  check 'grep -q "r16u1f16" "$work/log" || grep -q "r16u1f256" "$work/log"' "prefetch candidates built"
+  # a (i2s, K 512) timed as i2s and as tl; b (tl, K 300) cannot be i2s
+  check 'grep -qE "^      a = \"(i2s|tl)\", -- per token" "$work/tuned.lua" && ! grep -qE "^      b = " "$work/tuned.lua"' \
+    "matrix a's format decided, b left"
+  check 'grep -qE "matrix a +i2s -> (i2s|tl): per token, decode .* i2s .* tl " "$work/log"' "a timed as i2s and as tl"
   "$bitgen" generate "$spec" --tuning "$work/tuned.lua" -o "$work/g1" >/dev/null
   "$bitgen" generate "$spec" --tuning "$work/tuned.lua" -o "$work/g2" >/dev/null
   check 'diff -r "$work/g1" "$work/g2" >/dev/null' "tuned package byte-identical on repeat"
   # the same file again (-o existing, same CPU): entries of other models are kept
   cat "$work/tuned.lua" >"$work/merge.lua"
-  sed -i 's/^\(  [a-z0-9]* = {\)$/\1\n    ["kept-model"] = { i2s_gemv_128x128 = { rows = 2, unroll = 1 } },/' "$work/merge.lua"
+  sed -i '/^  formats = {$/!s/^\(  [a-z0-9]* = {\)$/\1\n    ["kept-model"] = { i2s_gemv_128x128 = { rows = 2, unroll = 1 } },/' "$work/merge.lua"
   check '"$bitgen" check "$spec" --tuning "$work/merge.lua" >/dev/null' "merge input valid"
   TMPDIR="$work/tmp" "$bitgen" tune "$spec" --quick --isa scalar -o "$work/merge.lua" 2>"$work/log2"
   rc=$?

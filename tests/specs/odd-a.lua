@@ -19,8 +19,8 @@ return {
   tiles = {
     scalar = { rows = 1, unroll = 3 },
     avx2 = { rows = 4, unroll = 2 },
-    avxvnni = { rows = 2, unroll = 3 },
-    avx512vnni = { rows = 2, unroll = 3 },
+    avxvnni = { rows = 2, unroll = 3, prefetch = 0 }, -- no software prefetch
+    avx512vnni = { rows = 2, unroll = 3, prefetch = 16 },
     neon = { rows = 2, unroll = 3 },
     neondot = { rows = 4, unroll = 2 },
     i8mm = { rows = 1, unroll = 2 },

@@ -1,5 +1,6 @@
 -- Test spec: q4_0 at odd shapes (M not a multiple of any tile, K an odd
--- number of blocks), two 16-row groups per AVX-512 tile, batch kernels.
+-- number of blocks), two 16-row groups per AVX-512 tile, batch kernels;
+-- AVX2 GEMV without software prefetch, AVX-512 GEMM 1 KiB ahead.
 return {
   model = "test-odd-q4-0",
   format = "q4_0",
@@ -11,9 +12,9 @@ return {
   },
   isas = { "avx2", "avxvnni", "avx512vnni", "neon", "neondot", "i8mm", "sve", "rvv" },
   pack_rows = 32,
-  tiles = { scalar = { rows = 1, unroll = 1 }, avx2 = { rows = 16, unroll = 1 }, avx512vnni = { rows = 32, unroll = 1 },
+  tiles = { scalar = { rows = 1, unroll = 1 }, avx2 = { rows = 16, unroll = 1, prefetch = 0 }, avx512vnni = { rows = 32, unroll = 1 },
              neon = { rows = 8, unroll = 1 }, sve = { rows = 2, unroll = 1 } },
-  gemm_tiles = { scalar = { rows = 1, unroll = 1 }, avx2 = { rows = 16, unroll = 1 }, avx512vnni = { rows = 32, unroll = 1 },
+  gemm_tiles = { scalar = { rows = 1, unroll = 1 }, avx2 = { rows = 16, unroll = 1 }, avx512vnni = { rows = 32, unroll = 1, prefetch = 1 },
              neon = { rows = 8, unroll = 1 }, sve = { rows = 2, unroll = 1 } },
   batches = { 3, 8 },
 }

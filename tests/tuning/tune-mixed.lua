@@ -1,6 +1,6 @@
 -- A hand-written tuning file for tests/specs/tune-mixed.lua (tests/test_tuning.sh):
--- tiles other than the spec's for avx2 and avx512vnni, and an entry of
--- another model (checked, not applied).
+-- tiles other than the spec's for avx2 and avx512vnni (one without its
+-- software prefetch), and an entry of another model (checked, not applied).
 return {
   cpu = "test CPU (not measured)",
   avx2 = {
@@ -12,7 +12,7 @@ return {
   },
   avx512vnni = {
     ["test-tune-mixed"] = {
-      i2s_gemv_40x512 = { rows = 4, unroll = 1 },
+      i2s_gemv_40x512 = { rows = 4, unroll = 1, prefetch = 0 },
       i2s_gemm_40x512xn = { rows = 4, tokens = 5, unroll = 2 },
       q4_0_gemm_48x256xn = { rows = 16, tokens = 1, unroll = 1 },
     },

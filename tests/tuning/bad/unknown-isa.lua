@@ -1,4 +1,4 @@
--- expect: 4: avx3: unknown key or ISA "avx3" (expected cpu or an ISA: scalar, avx2,
+-- expect: 4: avx3: unknown key or ISA "avx3" (expected cpu, formats or an ISA: scalar, avx2,
 return {
   cpu = "test CPU",
   avx3 = {
