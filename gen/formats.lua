@@ -96,8 +96,11 @@ M.by_name.i2s = {
   ops = {
     gemv = {
       scalar     = { template = "i2s_gemv_scalar.c", budget = "scalar", tile = { rows = 4, unroll = 1 } },
-      avx2       = { template = "i2s_gemv_ymm.c", budget = "ymm_shift", tile = { rows = 4, unroll = 4, prefetch = 4 } },
-      avxvnni    = { template = "i2s_gemv_ymm.c", budget = "ymm_vnni", tile = { rows = 2, unroll = 2, prefetch = 4 } },
+      -- prefetch: KiB ahead of each row's stream.  ymm: 16 (cold sweep, 1
+      -- thread, Zen 5: 0.66-0.70 of the streaming bound at 4, 0.75 at 16 for
+      -- avx2; 0.53-0.58 -> 0.79-0.82 for avxvnni, 64 no better)
+      avx2       = { template = "i2s_gemv_ymm.c", budget = "ymm_shift", tile = { rows = 4, unroll = 4, prefetch = 16 } },
+      avxvnni    = { template = "i2s_gemv_ymm.c", budget = "ymm_vnni", tile = { rows = 2, unroll = 2, prefetch = 16 } },
       avx512vnni = { template = "i2s_gemv_zmm.c", budget = "zmm_inplace", tile = { rows = 8, unroll = 2, prefetch = 4 },
                      row_multiple = 2 },
       neon       = { template = "i2s_gemv_neon.c", budget = "neon_widen", tile = { rows = 8, unroll = 1 } },
@@ -244,7 +247,8 @@ end
 -- default tile with scripts/count_loop.py; docs/DESIGN.md "AVX2 instruction
 -- budgets" has the counts.  Carried into each variant (bitgen_variant
 -- alu32 / instr32) so that the bench sets them against the measured bytes per
--- cycle.  A tuned tile or a format without an entry states none (0).
+-- cycle.  A tile other than the default (but for its prefetch distance) or
+-- a format without an entry states none (0).
 M.costs = {
   per_cycle = { avx2 = 4, avxvnni = 4, avx512vnni = 4 },
   i2s = {
@@ -282,7 +286,10 @@ function M.cost(format, op, isa, tile, impl)
   local c = f and f[op] and f[op][isa]
   if not c or not impl or not impl.tile then return nil end
   for k, v in pairs(impl.tile) do
-    if tile[k] ~= v then return nil end
+    -- a prefetch distance changes no instruction count; none (0) does
+    if k == "prefetch" then
+      if (tile[k] or 0) > 0 ~= (v > 0) then return nil end
+    elseif tile[k] ~= v then return nil end
   end
   return { alu = c.alu, instr = c.instr, per_cycle = M.costs.per_cycle[isa] }
 end

@@ -122,9 +122,9 @@ local function choices(list) return table.concat(list, ", ") end
 
 -- A tile table: per ISA {rows, unroll[, tokens]}; checks rows against the
 -- register width and pack tile, and the whole tile against the register budget.
+-- (without the prefetch distance, which no register budget depends on)
 local function tile_name(t)
-  return "r" .. t.rows .. (t.tokens and ("n" .. t.tokens) or "") .. "u" .. t.unroll ..
-    (t.prefetch and ("f" .. t.prefetch) or "")
+  return "r" .. t.rows .. (t.tokens and ("n" .. t.tokens) or "") .. "u" .. t.unroll
 end
 
 -- The rules every tile obeys, in a spec or a tuning file (gen/tuning.lua):

@@ -139,7 +139,8 @@ local function template_reads(host, name, field, seen)
   return found
 end
 
-local function tile_key(t) return spec_mod.checks.tile_name(t) end
+-- r<rows>[n<tokens>]u<unroll>[f<prefetch KiB>]: every field tune varies
+local function tile_key(t) return spec_mod.checks.tile_name(t) .. (t.prefetch and ("f" .. t.prefetch) or "") end
 local function copy(t) local c = {} for k, v in pairs(t) do c[k] = v end return c end
 
 -- The candidate tiles of one (format group, op) on one ISA row, spec tile first.
@@ -664,11 +665,11 @@ function M.run(host, o, load_spec)
           ks[k] = c.tile
           if c.cold then
             notes[k] = string.format("cold %s (hot %s) vs the spec's %s: cold %s (hot %s) (%d tiles timed)",
-              show_ns(c.ns), show_ns(c.hot), spec_mod.checks.tile_name(c.spec_tile), show_ns(c.spec_ns),
+              show_ns(c.ns), show_ns(c.hot), tile_key(c.spec_tile), show_ns(c.spec_ns),
               show_ns(c.spec_hot), c.tried)
           else
             notes[k] = string.format("%s vs the spec's %s: %s (%d tiles timed)", show_ns(c.ns),
-              spec_mod.checks.tile_name(c.spec_tile), show_ns(c.spec_ns), c.tried)
+              tile_key(c.spec_tile), show_ns(c.spec_ns), c.tried)
           end
         end
         t.entries[r.name][s.model] = ks
@@ -712,8 +713,8 @@ function M.run(host, o, load_spec)
           say("%s, %s (%d s in all):", r.name, s.model, os.time() - t0)
           for _, k in ipairs(r.order) do
             local c = r.chosen[k]
-            say("  %-28s spec %-8s %10s  tuned %-8s %10s  %.2fx", k, spec_mod.checks.tile_name(c.spec_tile),
-              show_ns(c.spec_ns), spec_mod.checks.tile_name(c.tile), show_ns(c.ns), c.spec_ns / c.ns)
+            say("  %-28s spec %-8s %10s  tuned %-8s %10s  %.2fx", k, tile_key(c.spec_tile),
+              show_ns(c.spec_ns), tile_key(c.tile), show_ns(c.ns), c.spec_ns / c.ns)
           end
         end
       end

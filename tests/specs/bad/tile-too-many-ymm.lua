@@ -1,4 +1,4 @@
--- expect: 9: tiles.avx2.rows: tile r16u1f4 needs 37 vector registers
+-- expect: 9: tiles.avx2.rows: tile r16u1 needs 37 vector registers
 return {
   model = "bad",
   format = "i2s",

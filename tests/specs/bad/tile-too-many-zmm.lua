@@ -1,4 +1,4 @@
--- expect: 10: tiles.avx512vnni.rows: tile r16u1f4 needs 42 vector registers
+-- expect: 10: tiles.avx512vnni.rows: tile r16u1 needs 42 vector registers
 return {
   model = "bad",
   format = "i2s",
