@@ -31,8 +31,9 @@ runs it (each call on another copy of its weights, the copies spanning 4x
 the last-level cache), every GEMM hot at N = 128 (a specialized one at its
 batch).  The candidates of a round run in alternation, 5 rounds (--quick:
 3); a kernel's time is the median.  A kernel keeps the spec's tile unless
-another is at least 2% faster; each candidate's outputs must also equal the
-spec tile's bit for bit.
+another is at least 2% faster; a GEMV tile may lose hot speed only up to
+what it gains cold (hot x cold time must not grow); each candidate's
+outputs must also equal the spec tile's bit for bit.
 
 Candidates, per weight format and op, over the tile fields its template
 reads (rows always; unroll, tokens for GEMM, and the software prefetch
@@ -416,9 +417,15 @@ local function tune_isa(host, ctx, isa_name, fmts)
       local b = results[k][tile_key(sl.base)]
       local spec_ns = median(b.ns)
       local best, best_ns, best_e = sl.base, spec_ns, b
+      local spec_hot = median(b.hot)
       for _, e in pairs(results[k]) do
         local m = median(e.ns)
-        if m < best_ns or (m == best_ns and tile_key(e.tile) < tile_key(best)) then best, best_ns, best_e = e.tile, m, e end
+        -- a GEMV may trade hot speed for cold speed only up to the cold
+        -- gain it brings: hot x cold must not grow over the spec tile's
+        local fair = not e.cold or median(e.hot) * m <= spec_hot * spec_ns
+        if fair and (m < best_ns or (m == best_ns and tile_key(e.tile) < tile_key(best))) then
+          best, best_ns, best_e = e.tile, m, e
+        end
       end
       if spec_ns <= best_ns * GAIN then best, best_ns, best_e = sl.base, spec_ns, b end
       chosen[k] = { tile = best, ns = best_ns, spec_tile = sl.base, spec_ns = spec_ns, tried = 0, cold = b.cold,

@@ -1,31 +1,32 @@
 -- bitgen tuning file (gen/tuning.lua): tiles measured fastest on the CPU named below by `bitgen tune`
--- (bitgen 0.1.0); the last run: bitgen tune bitnet-b1.58-2b-4t-tq1_0.lua.
+-- (bitgen 0.1.0); the last run: bitgen tune bitnet-b1.58-2b-4t.lua.
 -- Per kernel: median time per call with one thread (GEMV cold, weights streamed from memory, and hot;
 -- GEMM hot at N = 128 or its batch), and the spec's tile for comparison.  prefetch: KiB ahead.
 -- Use: bitgen generate SPEC --tuning THIS_FILE
+-- formats: i2s or tl per ternary matrix, decided on avx512vnni.
 return {
   cpu = "AMD EPYC (x86_64 family 26 model 2 stepping 1)",
   formats = {
     ["bitnet-b1.58-2b-4t"] = {
-      attn_k = "i2s",
-      attn_o = "i2s",
-      attn_q = "i2s",
-      attn_v = "i2s",
-      ffn_down = "i2s",
-      ffn_gate = "i2s",
-      ffn_up = "i2s",
+      attn_q = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 38.6 us + 13.4 us, tl 43.1 us + 20.7 us
+      attn_k = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 9562 ns + 3335 ns, tl 10.8 us + 5115 ns
+      attn_v = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 9562 ns + 3335 ns, tl 10.8 us + 5115 ns
+      attn_o = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 38.6 us + 13.4 us, tl 43.1 us + 20.7 us
+      ffn_gate = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 108.0 us + 37.8 us, tl 117.4 us + 55.8 us
+      ffn_up = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 108.0 us + 37.8 us, tl 117.4 us + 55.8 us
+      ffn_down = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 108.2 us + 36.4 us, tl 116.0 us + 94.5 us
     },
   },
   avx2 = {
     ["bitnet-b1.58-2b-4t"] = {
-      i2s_gemm_2560x2560xn = { rows = 2, tokens = 5, unroll = 2 },
-      i2s_gemm_2560x6912xn = { rows = 2, tokens = 4, unroll = 2 },
-      i2s_gemm_640x2560xn = { rows = 2, tokens = 5, unroll = 2 },
-      i2s_gemm_6912x2560xn = { rows = 2, tokens = 4, unroll = 2 },
-      i2s_gemv_2560x2560 = { rows = 4, unroll = 1, prefetch = 16 },
-      i2s_gemv_2560x6912 = { rows = 4, unroll = 1, prefetch = 64 },
-      i2s_gemv_640x2560 = { rows = 4, unroll = 3, prefetch = 16 },
-      i2s_gemv_6912x2560 = { rows = 4, unroll = 1, prefetch = 16 },
+      i2s_gemv_2560x2560 = { rows = 4, unroll = 2, prefetch = 16 }, -- cold 47.5 us (hot 47.2 us) vs the spec's r4u4f16: cold 53.5 us (hot 47.3 us) (18 tiles timed)
+      i2s_gemv_640x2560 = { rows = 4, unroll = 1, prefetch = 16 }, -- cold 11.9 us (hot 11.2 us) vs the spec's r4u4f16: cold 13.6 us (hot 10.9 us) (18 tiles timed)
+      i2s_gemv_6912x2560 = { rows = 4, unroll = 1, prefetch = 16 }, -- cold 128.2 us (hot 126.2 us) vs the spec's r4u4f16: cold 142.5 us (hot 127.3 us) (18 tiles timed)
+      i2s_gemv_2560x6912 = { rows = 4, unroll = 1, prefetch = 64 }, -- cold 127.9 us (hot 122.9 us) vs the spec's r4u4f16: cold 134.2 us (hot 123.3 us) (18 tiles timed)
+      i2s_gemm_2560x2560xn = { rows = 2, tokens = 4, unroll = 2 }, -- 4.60 ms vs the spec's r2n4u1: 4.87 ms (15 tiles timed)
+      i2s_gemm_640x2560xn = { rows = 2, tokens = 4, unroll = 2 }, -- 1.14 ms vs the spec's r2n4u1: 1.17 ms (15 tiles timed)
+      i2s_gemm_6912x2560xn = { rows = 2, tokens = 4, unroll = 2 }, -- 12.92 ms vs the spec's r2n4u1: 13.44 ms (15 tiles timed)
+      i2s_gemm_2560x6912xn = { rows = 2, tokens = 4, unroll = 4 }, -- 12.72 ms vs the spec's r2n4u1: 13.37 ms (15 tiles timed)
     },
     ["bitnet-b1.58-2b-4t-q4-0"] = {
       q4_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
@@ -48,14 +49,14 @@ return {
       q8_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 64 },
     },
     ["bitnet-b1.58-2b-4t-tq1-0"] = {
-      tq1_0_gemv_2560x2560 = { rows = 16, unroll = 1, prefetch = 16 }, -- cold 108.6 us (hot 107.1 us) vs the spec's r16u1f64: cold 113.9 us (hot 109.9 us) (8 tiles timed)
-      tq1_0_gemv_640x2560 = { rows = 16, unroll = 1, prefetch = 16 }, -- cold 27.7 us (hot 25.6 us) vs the spec's r16u1f64: cold 28.4 us (hot 25.5 us) (8 tiles timed)
-      tq1_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 4 }, -- cold 296.0 us (hot 292.9 us) vs the spec's r16u1f64: cold 305.9 us (hot 297.3 us) (8 tiles timed)
-      tq1_0_gemv_2560x6912 = { rows = 8, unroll = 1, prefetch = 64 }, -- cold 290.8 us (hot 286.9 us) vs the spec's r16u1f64: cold 299.3 us (hot 291.1 us) (8 tiles timed)
-      tq1_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 }, -- 13.10 ms vs the spec's r16n1u1f64: 13.10 ms (8 tiles timed)
-      tq1_0_gemm_640x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 }, -- 3.27 ms vs the spec's r16n1u1f64: 3.27 ms (8 tiles timed)
-      tq1_0_gemm_6912x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 }, -- 35.33 ms vs the spec's r16n1u1f64: 35.33 ms (8 tiles timed)
-      tq1_0_gemm_2560x6912xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 }, -- 35.73 ms vs the spec's r16n1u1f64: 35.73 ms (8 tiles timed)
+      tq1_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
+      tq1_0_gemm_2560x6912xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
+      tq1_0_gemm_640x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
+      tq1_0_gemm_6912x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
+      tq1_0_gemv_2560x2560 = { rows = 16, unroll = 1, prefetch = 16 },
+      tq1_0_gemv_2560x6912 = { rows = 8, unroll = 1, prefetch = 64 },
+      tq1_0_gemv_640x2560 = { rows = 16, unroll = 1, prefetch = 16 },
+      tq1_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 4 },
     },
     ["bitnet-b1.58-2b-4t-tq2-0"] = {
       tq2_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
@@ -70,14 +71,14 @@ return {
   },
   avxvnni = {
     ["bitnet-b1.58-2b-4t"] = {
-      i2s_gemm_2560x2560xn = { rows = 2, tokens = 4, unroll = 3 },
-      i2s_gemm_2560x6912xn = { rows = 2, tokens = 5, unroll = 3 },
-      i2s_gemm_640x2560xn = { rows = 2, tokens = 5, unroll = 3 },
-      i2s_gemm_6912x2560xn = { rows = 2, tokens = 4, unroll = 3 },
-      i2s_gemv_2560x2560 = { rows = 2, unroll = 4, prefetch = 64 },
-      i2s_gemv_2560x6912 = { rows = 2, unroll = 2, prefetch = 64 },
-      i2s_gemv_640x2560 = { rows = 2, unroll = 2, prefetch = 16 },
-      i2s_gemv_6912x2560 = { rows = 2, unroll = 2, prefetch = 64 },
+      i2s_gemv_2560x2560 = { rows = 2, unroll = 4, prefetch = 16 }, -- cold 40.3 us (hot 38.0 us) vs the spec's r2u2f16: cold 41.2 us (hot 38.2 us) (13 tiles timed)
+      i2s_gemv_640x2560 = { rows = 2, unroll = 4, prefetch = 16 }, -- cold 10.1 us (hot 8855 ns) vs the spec's r2u2f16: cold 10.4 us (hot 9055 ns) (13 tiles timed)
+      i2s_gemv_6912x2560 = { rows = 2, unroll = 4, prefetch = 64 }, -- cold 109.2 us (hot 102.7 us) vs the spec's r2u2f16: cold 112.0 us (hot 102.3 us) (13 tiles timed)
+      i2s_gemv_2560x6912 = { rows = 2, unroll = 2, prefetch = 64 }, -- cold 106.5 us (hot 97.2 us) vs the spec's r2u2f16: cold 109.4 us (hot 100.4 us) (13 tiles timed)
+      i2s_gemm_2560x2560xn = { rows = 2, tokens = 4, unroll = 3 }, -- 3.83 ms vs the spec's r2n5u1: 4.31 ms (15 tiles timed)
+      i2s_gemm_640x2560xn = { rows = 2, tokens = 5, unroll = 3 }, -- 931.3 us vs the spec's r2n5u1: 1.05 ms (15 tiles timed)
+      i2s_gemm_6912x2560xn = { rows = 2, tokens = 4, unroll = 3 }, -- 10.25 ms vs the spec's r2n5u1: 11.82 ms (15 tiles timed)
+      i2s_gemm_2560x6912xn = { rows = 2, tokens = 5, unroll = 3 }, -- 10.07 ms vs the spec's r2n5u1: 11.42 ms (15 tiles timed)
     },
     ["bitnet-b1.58-2b-4t-q4-0"] = {
       q4_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
@@ -100,14 +101,14 @@ return {
       q8_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 64 },
     },
     ["bitnet-b1.58-2b-4t-tq1-0"] = {
-      tq1_0_gemv_2560x2560 = { rows = 16, unroll = 1, prefetch = 64 }, -- cold 97.3 us (hot 95.7 us) vs the spec's r16u1f64: cold 97.3 us (hot 95.7 us) (7 tiles timed)
-      tq1_0_gemv_640x2560 = { rows = 16, unroll = 1, prefetch = 64 }, -- cold 24.5 us (hot 22.6 us) vs the spec's r16u1f64: cold 24.5 us (hot 22.6 us) (7 tiles timed)
-      tq1_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 64 }, -- cold 263.4 us (hot 257.8 us) vs the spec's r16u1f64: cold 263.4 us (hot 257.8 us) (7 tiles timed)
-      tq1_0_gemv_2560x6912 = { rows = 16, unroll = 1, prefetch = 64 }, -- cold 263.3 us (hot 257.8 us) vs the spec's r16u1f64: cold 263.3 us (hot 257.8 us) (7 tiles timed)
-      tq1_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 }, -- 11.57 ms vs the spec's r16n1u1f64: 11.57 ms (8 tiles timed)
-      tq1_0_gemm_640x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 }, -- 2.90 ms vs the spec's r16n1u1f64: 2.90 ms (8 tiles timed)
-      tq1_0_gemm_6912x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 }, -- 31.21 ms vs the spec's r16n1u1f64: 31.21 ms (8 tiles timed)
-      tq1_0_gemm_2560x6912xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 }, -- 31.71 ms vs the spec's r16n1u1f64: 31.71 ms (8 tiles timed)
+      tq1_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
+      tq1_0_gemm_2560x6912xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
+      tq1_0_gemm_640x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
+      tq1_0_gemm_6912x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 64 },
+      tq1_0_gemv_2560x2560 = { rows = 16, unroll = 1, prefetch = 64 },
+      tq1_0_gemv_2560x6912 = { rows = 16, unroll = 1, prefetch = 64 },
+      tq1_0_gemv_640x2560 = { rows = 16, unroll = 1, prefetch = 64 },
+      tq1_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 64 },
     },
     ["bitnet-b1.58-2b-4t-tq2-0"] = {
       tq2_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
@@ -122,14 +123,14 @@ return {
   },
   avx512vnni = {
     ["bitnet-b1.58-2b-4t"] = {
-      i2s_gemm_2560x2560xn = { rows = 8, tokens = 4, unroll = 1 },
-      i2s_gemm_2560x6912xn = { rows = 8, tokens = 3, unroll = 1 },
-      i2s_gemm_640x2560xn = { rows = 8, tokens = 3, unroll = 1 },
-      i2s_gemm_6912x2560xn = { rows = 8, tokens = 4, unroll = 4 },
-      i2s_gemv_2560x2560 = { rows = 8, unroll = 1, prefetch = 16 },
-      i2s_gemv_2560x6912 = { rows = 8, unroll = 1, prefetch = 16 },
-      i2s_gemv_640x2560 = { rows = 8, unroll = 1, prefetch = 16 },
-      i2s_gemv_6912x2560 = { rows = 8, unroll = 1, prefetch = 16 },
+      i2s_gemv_2560x2560 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 38.6 us (hot 18.7 us) vs the spec's r8u2f4: cold 41.3 us (hot 18.6 us) (16 tiles timed)
+      i2s_gemv_640x2560 = { rows = 8, unroll = 2, prefetch = 64 }, -- cold 9562 ns (hot 4229 ns) vs the spec's r8u2f4: cold 10.5 us (hot 4228 ns) (16 tiles timed)
+      i2s_gemv_6912x2560 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 108.0 us (hot 49.7 us) vs the spec's r8u2f4: cold 111.4 us (hot 50.2 us) (16 tiles timed)
+      i2s_gemv_2560x6912 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 108.2 us (hot 48.1 us) vs the spec's r8u2f4: cold 112.5 us (hot 48.5 us) (16 tiles timed)
+      i2s_gemm_2560x2560xn = { rows = 8, tokens = 4, unroll = 1 }, -- 1.71 ms vs the spec's r8n6u1: 2.31 ms (19 tiles timed)
+      i2s_gemm_640x2560xn = { rows = 8, tokens = 4, unroll = 1 }, -- 426.9 us vs the spec's r8n6u1: 561.4 us (19 tiles timed)
+      i2s_gemm_6912x2560xn = { rows = 8, tokens = 6, unroll = 4 }, -- 4.83 ms vs the spec's r8n6u1: 6.24 ms (19 tiles timed)
+      i2s_gemm_2560x6912xn = { rows = 8, tokens = 3, unroll = 1 }, -- 4.67 ms vs the spec's r8n6u1: 6.42 ms (19 tiles timed)
     },
     ["bitnet-b1.58-2b-4t-q4-0"] = {
       q4_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
@@ -152,14 +153,14 @@ return {
       q8_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 256 },
     },
     ["bitnet-b1.58-2b-4t-tq1-0"] = {
-      tq1_0_gemv_2560x2560 = { rows = 16, unroll = 1, prefetch = 16 }, -- cold 97.1 us (hot 93.2 us) vs the spec's r16u1f16: cold 97.1 us (hot 93.2 us) (5 tiles timed)
-      tq1_0_gemv_640x2560 = { rows = 16, unroll = 1, prefetch = 16 }, -- cold 24.3 us (hot 22.6 us) vs the spec's r16u1f16: cold 24.3 us (hot 22.6 us) (5 tiles timed)
-      tq1_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 16 }, -- cold 263.1 us (hot 250.4 us) vs the spec's r16u1f16: cold 263.1 us (hot 250.4 us) (5 tiles timed)
-      tq1_0_gemv_2560x6912 = { rows = 16, unroll = 1, prefetch = 16 }, -- cold 262.0 us (hot 245.7 us) vs the spec's r16u1f16: cold 262.0 us (hot 245.7 us) (5 tiles timed)
-      tq1_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 }, -- 11.56 ms vs the spec's r16n1u1f16: 11.56 ms (5 tiles timed)
-      tq1_0_gemm_640x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 }, -- 2.90 ms vs the spec's r16n1u1f16: 2.90 ms (5 tiles timed)
-      tq1_0_gemm_6912x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 }, -- 31.23 ms vs the spec's r16n1u1f16: 31.23 ms (5 tiles timed)
-      tq1_0_gemm_2560x6912xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 }, -- 31.24 ms vs the spec's r16n1u1f16: 31.24 ms (5 tiles timed)
+      tq1_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
+      tq1_0_gemm_2560x6912xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
+      tq1_0_gemm_640x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
+      tq1_0_gemm_6912x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
+      tq1_0_gemv_2560x2560 = { rows = 16, unroll = 1, prefetch = 16 },
+      tq1_0_gemv_2560x6912 = { rows = 16, unroll = 1, prefetch = 16 },
+      tq1_0_gemv_640x2560 = { rows = 16, unroll = 1, prefetch = 16 },
+      tq1_0_gemv_6912x2560 = { rows = 16, unroll = 1, prefetch = 16 },
     },
     ["bitnet-b1.58-2b-4t-tq2-0"] = {
       tq2_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
