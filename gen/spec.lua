@@ -145,6 +145,16 @@ function M.tile_problem(impl, t, row, pack_rows)
   end
 end
 
+-- A tile's prefetch (KiB ahead) as given at path, else the template's
+-- default; nil where the kernel has no software prefetch (then giving one is an error).
+local function want_prefetch(given, impl, path, format, isa_name, op)
+  if given.prefetch == nil then return impl.tile.prefetch end
+  if impl.tile.prefetch == nil then
+    bad(join(path, "prefetch"), "the %s %s %s kernel has no software prefetch to set", format, isa_name, op)
+  end
+  return want_int(given.prefetch, join(path, "prefetch"), 0, MAX_PREFETCH)
+end
+
 local function validate_tiles(raw, path, op, keys, s, g, targeted)
   local tiles = raw == nil and {} or want_table(raw, path)
   for _, k in ipairs(sorted_keys(tiles)) do
@@ -162,16 +172,13 @@ local function validate_tiles(raw, path, op, keys, s, g, targeted)
     t.prefetch = impl.tile.prefetch -- KiB ahead, where the template prefetches
     if given ~= nil then
       want_table(given, p)
-      if given.prefetch ~= nil and t.prefetch == nil then
-        bad(join(p, "prefetch"), "the %s %s %s kernel has no software prefetch to set", g.format, row.name, op)
-      end
+      t.prefetch = want_prefetch(given, impl, p, g.format, row.name, op)
       local allowed = { prefetch = t.prefetch and 1 or nil }
       for k in pairs(keys) do allowed[k] = 1 end
       check_keys(given, p, allowed)
       for _, k in ipairs(sorted_keys(keys)) do
         if given[k] ~= nil then t[k] = want_int(given[k], join(p, k), 1, 256) end
       end
-      if given.prefetch ~= nil then t.prefetch = want_int(given.prefetch, join(p, "prefetch"), 0, MAX_PREFETCH) end
     end
     local field, reason = M.tile_problem(impl, t, row, g.pack_rows)
     if field == "budget" then bad(given and join(p, "rows") or p, "%s", reason)
@@ -547,7 +554,7 @@ function M.load_data(file, text, check, what)
 end
 M.checks = { bad = bad, check_keys = check_keys, want_table = want_table, want_int = want_int, want_name = want_name,
              sorted_keys = sorted_keys, join = join, show = show, tile_name = tile_name,
-             MAX_PREFETCH = MAX_PREFETCH }
+             want_prefetch = want_prefetch }
 
 -- Returns spec or nil, failure.  only_isas: list from --isa, or nil;
 -- fmts: matrix formats of a tuning file (matrix name -> format), or nil.

@@ -170,9 +170,7 @@ local function validate(raw, s, stage)
           local given = C.want_table(ks[kname], kp)
           local allowed = { prefetch = impl.tile.prefetch and 1 or nil }
           for _, f in ipairs(M.FIELDS[d.op]) do allowed[f] = 1 end
-          if given.prefetch ~= nil and not allowed.prefetch then
-            bad(join(kp, "prefetch"), "the %s %s %s kernel has no software prefetch to set", d.format, row.name, d.op)
-          end
+          local prefetch = C.want_prefetch(given, impl, kp, d.format, row.name, d.op)
           C.check_keys(given, kp, allowed)
           local t = {}
           for _, f in ipairs(M.FIELDS[d.op]) do
@@ -182,8 +180,7 @@ local function validate(raw, s, stage)
             t[f] = C.want_int(given[f], join(kp, f), 1, 256)
           end
           -- optional: KiB ahead (absent: the template's default)
-          t.prefetch = impl.tile.prefetch
-          if given.prefetch ~= nil then t.prefetch = C.want_int(given.prefetch, join(kp, "prefetch"), 0, C.MAX_PREFETCH) end
+          t.prefetch = prefetch
           local pack_rows = mine and groups[d.format].pack_rows or nil
           local field, reason = spec_mod.tile_problem(impl, t, row, pack_rows)
           if field then bad(join(kp, field == "budget" and "rows" or field), "%s", reason) end
