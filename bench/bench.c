@@ -285,8 +285,7 @@ static inline int gemv(const bitgen_kernel *k, const bitgen_variant *v, const ui
   if (g_run) {
     if (threads > 1)
       return bitgen_drive_run(g_pool, k, v, g_prows, fmt_row_bytes(k->K), packed, &t->acts, 1, WSCALE, y, k->M);
-    v->run(packed, &t->acts, WSCALE, y, k->M, 0, v->tiles, 0, 1);
-    return BITGEN_OK;
+    return bitgen_variant_run(v, packed, &t->acts, WSCALE, y, k->M, 0, v->tiles, 0, 1);
   }
 #endif
 #if BENCH_POOL
@@ -1040,7 +1039,7 @@ static void bench_prefill_run(bench_results *r, const bench_cfg *cfg) {
 #if BENCH_FMT
           if (g_run) {
             if (threads == 1)
-              v->run(packed, &tok->acts, WSCALE, y, M, 0, v->tiles, 0, N);
+              st = bitgen_variant_run(v, packed, &tok->acts, WSCALE, y, M, 0, v->tiles, 0, N);
             else
               st = bitgen_drive_run(g_pool, k, v, pkg->prows, fmt_row_bytes(K), packed, &tok->acts, N, WSCALE, y, M);
           } else

@@ -193,10 +193,17 @@ do
   end
   -- GEMM: the words of a 16-row stripe decoded once into byte codes, then
   -- every token over them (templates/tl_gemm_ymm.c)
+  -- into scratch from the driver (bitgen_acts.scratch): the stripe's codes
+  -- (64 bytes per step of 4 weights), per token its sum and one activation
+  -- dword per step; returns the fixed and per-token bytes
+  local function tl_gemm_scratch(d)
+    local steps = 9 * (((d.K + 8) // 9 + 3) // 4)
+    return steps * 64 + 64 + 16, steps * 4 + 4
+  end
   ops.gemm.avx2 = { template = "tl_gemm_ymm.c", budget = "tl_gemm_ymm", tile = { rows = 64, tokens = 6, unroll = 1 },
-                    row_multiple = 16 }
+                    row_multiple = 16, scratch = tl_gemm_scratch }
   ops.gemm.avxvnni = { template = "tl_gemm_ymm.c", budget = "tl_gemm_ymm", tile = { rows = 64, tokens = 6, unroll = 1 },
-                       row_multiple = 16 }
+                       row_multiple = 16, scratch = tl_gemm_scratch }
   M.by_name.tl = {
     kind = "tl", block = 1, bits = 16 / 9, max_k = 1 << 20, pack_rows = 128, activations = "q8 + lookup tables",
     doc = "ternary, table lookup: 3 trits -> 5-bit index, 3 per 16-bit word; per-token int16 tables of 27 sums",

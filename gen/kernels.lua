@@ -82,6 +82,8 @@ function M.plan(spec)
       d.file = d.name .. ".c"
       d.tiles = (d.M + d.rows - 1) // d.rows
       d.cost = formats.cost(d.format, op, isa.name, t, d.impl)
+      d.scratch_fixed, d.scratch_token = 0, 0 -- bytes of bitgen_acts.scratch a call needs
+      if d.impl.scratch then d.scratch_fixed, d.scratch_token = d.impl.scratch(d) end
       k.variants[#k.variants + 1] = d
     end
     kernels[#kernels + 1] = k

@@ -138,6 +138,11 @@ typedef struct {
   const int16_t *lut;    /* TL: N x bitgen_tl_lut_size(K) tables */
   const bitgen_act *act; /* TL: per-token scale */
   const float *x;        /* FP: N x K f32 activations */
+  /* Working memory of kernels that need it (bitgen_variant.scratch_*, e.g.
+   * the AVX2 tl GEMM): 64-byte aligned, bitgen_variant_scratch(v, n1 - n0)
+   * bytes, one buffer per concurrent call.  The drivers set it per task;
+   * other callers of a variant's run must too. */
+  void *scratch;
 } bitgen_acts;
 
 /* Rows tiles [t0, t1) x tokens [n0, n1) (GEMV: n0 = 0, n1 = 1):

@@ -160,6 +160,9 @@ typedef struct {
    * and the ALU ops per cycle assumed for the ISA; 0 = not stated. */
   float alu32, instr32;
   uint32_t alu_per_cycle;
+  /* Scratch one call of run needs (bitgen_acts.scratch): scratch_fixed +
+   * scratch_token x tokens bytes; both 0 for kernels without scratch. */
+  size_t scratch_fixed, scratch_token;
 } bitgen_variant;
 #define BITGEN_VARIANT_HAS_COST 1
 
@@ -221,6 +224,15 @@ int bitgen_drive_gemm_ld(bitgen_pool *pool, const bitgen_kernel *k, const bitgen
 
 /* Any kernel with a run function (bitgen_fmt.h formats), GEMV or GEMM.
  * row_bytes: packed bytes per weight row (to size the tasks). */
+/* Bytes of scratch a call of v->run over ntok tokens needs, a multiple of
+ * 64 (0: none); SIZE_MAX if that does not fit in size_t. */
+size_t bitgen_variant_scratch(const bitgen_variant *v, size_t ntok);
+/* One call of v->run on this thread, with scratch of its own if v needs
+ * some: BITGEN_OK, or BITGEN_E_NOMEM (nothing written). */
+int bitgen_variant_run(const bitgen_variant *v, const uint8_t *packed, const bitgen_acts *a, float wscale,
+                       float *y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1);
+/* The drivers of bitgen_fmt.h's kernels (v->run): each concurrent task gets
+ * its own scratch (allocated per call; BITGEN_E_NOMEM if it cannot be). */
 int bitgen_drive_run(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_variant *v, size_t prows,
                      size_t row_bytes, const uint8_t *packed, const bitgen_acts *a, size_t N, float wscale,
                      float *y, size_t M);

@@ -3,6 +3,9 @@
  * every output element is computed by one kernel call with the same
  * arithmetic whatever the thread count: results are bit-identical. */
 #include <math.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
 
 #include "bitgen_rt.h"
 
@@ -23,6 +26,12 @@ typedef struct {
   size_t row_tasks, tiles_per_task; /* rows: kernel tiles per task */
   size_t tok_tasks, toks_per_task;  /* tokens per task (GEMM) */
   int specialized;
+  /* bitgen_drive_run, variants with scratch: one buffer of scratch_bytes per
+   * slot; a task takes a free slot (at most `slots` tasks run at once: one
+   * per pool thread) and gives it back */
+  uint8_t *scratch;
+  size_t scratch_bytes, slots;
+  atomic_uint *busy;
 } job;
 
 static size_t ceil_div(size_t a, size_t b) { return (a + b - 1) / b; }
@@ -124,7 +133,34 @@ static void run_task(void *ctx, size_t i) {
   const job *j = ctx;
   size_t t0, t1, n0, n1;
   task_range(j, i, &t0, &t1, &n0, &n1);
-  j->v->run(j->packed, j->acts, j->scale, j->y, j->ldy, t0, t1, n0, n1);
+  if (!j->scratch) {
+    j->v->run(j->packed, j->acts, j->scale, j->y, j->ldy, t0, t1, n0, n1);
+    return;
+  }
+  size_t s = i % j->slots;
+  while (atomic_exchange_explicit(&j->busy[s], 1u, memory_order_acquire)) s = (s + 1) % j->slots;
+  bitgen_acts a = *j->acts;
+  a.scratch = j->scratch + s * j->scratch_bytes;
+  j->v->run(j->packed, &a, j->scale, j->y, j->ldy, t0, t1, n0, n1);
+  atomic_store_explicit(&j->busy[s], 0u, memory_order_release);
+}
+
+int bitgen_variant_run(const bitgen_variant *v, const uint8_t *packed, const bitgen_acts *a, float wscale,
+                       float *y, size_t ldy, size_t t0, size_t t1, size_t n0, size_t n1) {
+  const size_t bytes = bitgen_variant_scratch(v, n1 - n0);
+  bitgen_acts own = *a;
+  own.scratch = NULL;
+  /* not bitgen_alloc: a kernel writes its scratch before reading it */
+  if (bytes && (bytes == SIZE_MAX || !(own.scratch = aligned_alloc(64, bytes)))) return BITGEN_E_NOMEM;
+  v->run(packed, &own, wscale, y, ldy, t0, t1, n0, n1);
+  free(own.scratch);
+  return BITGEN_OK;
+}
+
+size_t bitgen_variant_scratch(const bitgen_variant *v, size_t ntok) {
+  if (!v || (v->scratch_fixed == 0 && v->scratch_token == 0)) return 0;
+  if (v->scratch_token && ntok > (SIZE_MAX - 64 - v->scratch_fixed) / v->scratch_token) return SIZE_MAX;
+  return (v->scratch_fixed + v->scratch_token * ntok + 63) / 64 * 64;
 }
 
 /* The scales a run kernel reads: block formats' activation d (N x K/block),
@@ -159,12 +195,31 @@ int bitgen_drive_run_ld(bitgen_pool *pool, const bitgen_kernel *k, const bitgen_
   if (st != BITGEN_OK) return st;
   if (!pool) pool = bitgen_pool_default();
   size_t threads = bitgen_pool_threads(pool);
-  if (threads <= 1) {
-    v->run(packed, a, wscale, y, ldy, 0, v->tiles, 0, N);
-    return BITGEN_OK;
-  }
   job j = {.v = v, .packed = packed, .acts = a, .y = y, .scale = wscale, .K = k->K, .M = M, .N = N, .ldy = ldy,
-           .specialized = k->N > 1};
-  split_tasks(&j, prows, row_bytes, (N == 1 ? 2 : 4) * threads); /* GEMV: as bitgen_drive_gemv */
-  return bitgen_pool_run(pool, j.row_tasks * j.tok_tasks, run_task, &j);
+           .specialized = k->N > 1, .row_tasks = 1, .tiles_per_task = v->tiles, .tok_tasks = 1, .toks_per_task = N};
+  if (threads > 1) split_tasks(&j, prows, row_bytes, (N == 1 ? 2 : 4) * threads); /* GEMV: as bitgen_drive_gemv */
+  size_t tasks = j.row_tasks * j.tok_tasks;
+  j.scratch_bytes = bitgen_variant_scratch(v, j.toks_per_task);
+  if (j.scratch_bytes) {
+    j.slots = threads < tasks ? threads : tasks;
+    if (j.scratch_bytes == SIZE_MAX || j.slots > SIZE_MAX / j.scratch_bytes) return BITGEN_E_NOMEM;
+    /* not bitgen_alloc: a kernel writes its scratch before reading it */
+    j.scratch = aligned_alloc(64, j.slots * j.scratch_bytes);
+    j.busy = malloc(j.slots * sizeof *j.busy);
+    if (!j.scratch || !j.busy) {
+      free(j.scratch);
+      free(j.busy);
+      return BITGEN_E_NOMEM;
+    }
+    for (size_t s = 0; s < j.slots; s++) atomic_init(&j.busy[s], 0u);
+  }
+  if (threads <= 1 || tasks == 1) {
+    run_task(&j, 0);
+    st = BITGEN_OK;
+  } else {
+    st = bitgen_pool_run(pool, tasks, run_task, &j);
+  }
+  free(j.scratch);
+  free((void *)j.busy);
+  return st;
 }

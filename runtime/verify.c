@@ -190,7 +190,10 @@ static int check_call(const trial *t, const bitgen_kernel *k, const bitgen_varia
      * back from the tables without it): both ways give the same bits */
     bitgen_acts no_q = t->acts;
     no_q.q = NULL;
-    v->run(t->packed, &no_q, t->wscale, t->y, t->M, t0, t1, n0, n1);
+    if (bitgen_variant_run(v, t->packed, &no_q, t->wscale, t->y, t->M, t0, t1, n0, n1)) {
+      snprintf(why, why_size, "no memory for the kernel's scratch");
+      return 1;
+    }
     size_t r1 = t1 * v->rows < t->M ? t1 * v->rows : t->M;
     size_t at = compare(t, N, t0 * v->rows, r1, n0, n1);
     if (at) {
@@ -202,9 +205,12 @@ static int check_call(const trial *t, const bitgen_kernel *k, const bitgen_varia
     }
     reset(t, N);
   }
-  if (v->run)
-    v->run(t->packed, &t->acts, t->wscale, t->y, t->M, t0, t1, n0, n1);
-  else if (v->gemv)
+  if (v->run) {
+    if (bitgen_variant_run(v, t->packed, &t->acts, t->wscale, t->y, t->M, t0, t1, n0, n1)) {
+      snprintf(why, why_size, "no memory for the kernel's scratch");
+      return 1;
+    }
+  } else if (v->gemv)
     v->gemv(t->packed, t->q, t->act[0].sum, t->wscale / t->act[0].scale, t->y, t0, t1);
   else
     v->gemm(t->packed, t->q, t->act, t->wscale, t->y, t->M, t0, t1, n0, n1);

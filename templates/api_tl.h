@@ -20,6 +20,9 @@ int ${F}_tables(const int8_t *q, size_t N, size_t K, int16_t *lut);
 int ${F}_gemv(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
               const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);
 
-/* N tokens (prefill): lut is N x ${F}_lut_size(K), act[N], y is N x M. */
+/* N tokens (prefill): lut is N x ${F}_lut_size(K), act[N], y is N x M.
+ * The AVX2 / AVX-VNNI GEMM decodes the weights into scratch memory it
+ * allocates per call, one buffer per thread (about 16 x K bytes plus K per
+ * token): BITGEN_E_NOMEM with y unwritten if that cannot be had. */
 int ${F}_gemm(size_t shape, const void *packed, size_t packed_size, float wscale, const int16_t *lut, size_t K,
               size_t N, const bitgen_act *act, float *y, size_t M, bitgen_pool *pool);

@@ -48,7 +48,7 @@ $   for _, v in ipairs(k.variants) do
 $     local fns, run = k.op == "gemv" and (v.symbol .. ", NULL") or ("NULL, " .. v.symbol), "NULL"
 $     if v.kind ~= "i2s" then fns, run = "NULL, NULL", v.symbol end
 $     local c = v.cost or { alu = 0, instr = 0, per_cycle = 0 }
-$     guarded(v, string.format('  {"%s", "%s", FEATURES_%s, %s, %d, %d, %d, %d, %s, %.2ff, %.2ff, %d},', v.name, v.isa, v.isa:upper(), fns, v.rows, v.tokens, v.unroll, v.tiles, run, c.alu, c.instr, c.per_cycle))
+$     guarded(v, string.format('  {"%s", "%s", FEATURES_%s, %s, %d, %d, %d, %d, %s, %.2ff, %.2ff, %d, %d, %d},', v.name, v.isa, v.isa:upper(), fns, v.rows, v.tokens, v.unroll, v.tiles, run, c.alu, c.instr, c.per_cycle, v.scratch_fixed, v.scratch_token))
 $   end
 };
 $ end

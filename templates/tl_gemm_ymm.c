@@ -8,6 +8,11 @@ $ local NSTEP = 9 * NBLK         -- steps of 4 weights (one dword per row)
 $ local WD = NSTEP * 64          -- decoded bytes of a 16-row stripe
 $ local G = 64                   -- AVX2: steps per int16 group
 $ local NMIN = 2                 -- fewer tokens: the lookup kernel
+$ -- scratch (a->scratch, from the driver): the stripe's codes, the token sums
+$ -- (64-byte aligned), the activation dwords and 16 bytes of slack
+$ if d.scratch_fixed < WD + 64 + 16 or d.scratch_token < NSTEP * 4 + 4 then
+$   error(d.name .. ": scratch " .. d.scratch_fixed .. " + " .. d.scratch_token .. " per token is too small", 0)
+$ end
 $ -- the lookup kernel's symbol: the name with "gemm" -> "lookup_gemm" (not a
 $ -- string that contains this kernel's name, so tools find each by name)
 $ local lookup = d.symbol:sub(1, #d.symbol - #d.name) .. d.name:gsub("^tl_gemm_", "tl_lookup_gemm_")
@@ -51,11 +56,11 @@ $ else
  * activation -128), then vpmaddwd by ones widens the pairs into the int32
  * sum of each row.
 $ end
- * Fewer than ${NMIN} tokens, or no scratch memory: the lookup kernel. */
+ * Fewer than ${NMIN} tokens: the lookup kernel.  Scratch: a->scratch, ${d.scratch_fixed}
+ * + ${d.scratch_token} bytes per token (bitgen_variant.scratch_*), given by the driver. */
 #include <immintrin.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "bitgen_rt.h"
@@ -95,14 +100,8 @@ ${signature(d)} {
     return;
   }
   const size_t nn = n1 - n0;
-  /* scratch: the stripe's codes, then per token ${NSTEP} activation dwords */
-  /* not bitgen_alloc: nothing here needs zeroing (every byte read is written first) */
-  const size_t bytes = (${WD + 64 + 16} + nn * ${NSTEP * 4} + nn * sizeof(int32_t) + 63) / 64 * 64;
-  uint8_t *buf = aligned_alloc(64, bytes);
-  if (!buf) {
-    ${lookup}(w, a, wscale, y, ldy, t0, t1, n0, n1);
-    return;
-  }
+  /* every byte of scratch read here is written first */
+  uint8_t *const buf = a->scratch;
   uint8_t *const wd = buf;
   int32_t *const qsum = (int32_t *)(buf + ${WD});
   /* after qsum (64-byte aligned); 16 bytes of slack for the last 16-byte store */
@@ -350,5 +349,4 @@ $   end
 $ end
     }
   }
-  free(buf);
 }
