@@ -15,7 +15,8 @@
 # usage: bench/peer/llama_vs_bitgen.sh BUILD_DIR [RUNS [N_DECODE [THREADS]]]
 #   RUNS (default 5) alternating runs per side, N_DECODE (default 64) tokens
 #   per run after a prompt of 16, THREADS (default 1).  WORK=DIR keeps the
-#   model and the package there (default: a temporary directory);
+#   model and the package there (default: a temporary directory); JOBS=N
+#   make jobs for the package (default: nproc);
 #   LLAMA_LIBDIR overrides the library directory.
 set -eu
 build=$(cd "$1" && pwd)
@@ -42,7 +43,7 @@ fi
 if [ ! -x "$work/oracle-run" ]; then
   "$build/bitgen" spec-from-gguf "$model" -o "$work/oracle.lua"
   "$build/bitgen" generate "$work/oracle.lua" -o "$work/pkg"
-  make -s -C "$work/pkg" -j"$(nproc)" build-make/libbitgen_oracle.a
+  make -s -C "$work/pkg" -j"${JOBS:-$(nproc)}" build-make/libbitgen_oracle.a
   cc -O2 -std=c11 -DORACLE_PKG=bitgen_oracle -DORACLE_PKG_UPPER=BITGEN_ORACLE '-DORACLE_HEADER="bitgen_oracle.h"' \
     -I"$work/pkg" "$root/tests/oracle_run.c" "$work/pkg/build-make/libbitgen_oracle.a" -pthread -lm -o "$work/oracle-run"
 fi
