@@ -48,7 +48,8 @@ its neighbouring values only (about 4 packages for an i2s spec).
 ISAs: --isa LIST (each one SPEC generates and this CPU runs), else the best
 ISA of SPEC this CPU runs.  Without -o the file goes to standard output.
 With -o FILE an existing tuning file keeps its entries for other ISAs and
-models (it must name the same CPU); FILE is replaced in one step.  Progress
+models, with their notes (it must name the same CPU); FILE is replaced in
+one step.  Progress
 goes to standard error; the temporary directory is removed in every case.]]
 
 local GAIN = 1.02 -- another tile must be this much faster than the spec's
@@ -637,11 +638,32 @@ function M.run(host, o, load_spec)
       -- the tuning file: the old entries, this run's replacing those of its ISAs and model
       local t = { cpu = cpu, entries = {}, notes = {}, order = {}, formats = {}, format_notes = {}, format_order = {} }
       if old then
+        -- kept entries keep their notes and order (this run's replace them below)
+        local ann = old.annotations or {}
+        local function carry(sec, model, notes, order)
+          local a = ann[sec] and ann[sec][model]
+          if not a then return end
+          notes[sec] = notes[sec] or {}
+          notes[sec][model] = a.notes
+          order[sec] = order[sec] or {}
+          order[sec][model] = a.order
+        end
         for isa_name, models in pairs(old.entries) do
           t.entries[isa_name] = {}
-          for model, ks in pairs(models) do t.entries[isa_name][model] = ks end
+          for model, ks in pairs(models) do
+            t.entries[isa_name][model] = ks
+            carry(isa_name, model, t.notes, t.order)
+          end
         end
-        for model, fm in pairs(old.formats) do t.formats[model] = fm end
+        local fnotes, forder = {}, {}
+        for model, fm in pairs(old.formats) do
+          t.formats[model] = fm
+          carry("formats", model, fnotes, forder)
+        end
+        for model, a in pairs(fnotes.formats or {}) do
+          t.format_notes[model] = a
+          t.format_order[model] = forder.formats[model]
+        end
       end
       if res.formats then
         -- tiles of other ISAs measured with other matrix formats no longer apply
@@ -680,8 +702,10 @@ function M.run(host, o, load_spec)
           end
         end
         t.entries[r.name][s.model] = ks
-        t.notes[r.name] = { [s.model] = notes }
-        t.order[r.name] = { [s.model] = r.order }
+        t.notes[r.name] = t.notes[r.name] or {}
+        t.notes[r.name][s.model] = notes
+        t.order[r.name] = t.order[r.name] or {}
+        t.order[r.name][s.model] = r.order
       end
       t.comment = {
         "bitgen tuning file (gen/tuning.lua): tiles measured fastest on the CPU named below by `bitgen tune`",

@@ -210,7 +210,36 @@ function M.load(path, s, stage)
   local t, failure = spec_mod.load_data(path, text, function(raw) return validate(raw, s, stage) end, "tuning file")
   if not t then return nil, tostring(failure) end
   t.file = path
+  t.annotations = M.annotations(text)
   return t
+end
+
+-- The notes and entry order of a file as M.render writes it (the comments
+-- `bitgen tune -o` carries over for the entries it keeps): section (an ISA
+-- or "formats") -> model -> {notes = name -> text, order = {names}}.  Lines
+-- of any other shape are ignored.
+function M.annotations(text)
+  local out, sec, model = {}, nil, nil
+  for line in text:gmatch("[^\n]+") do
+    local k = line:match("^  ([%w_]+) = {$")
+    if k then
+      sec, model = k, nil
+      out[sec] = out[sec] or {}
+    elseif sec and line:match("^    %[") then
+      local m = line:match('^    %[(%b"")%] = {$')
+      model = m and load("return " .. m, "model", "t", {})() or nil
+      if model then out[sec][model] = { notes = {}, order = {} } end
+    elseif sec and model then
+      local name, note = line:match("^      ([%w_]+) = .-,%s*%-%- (.+)$")
+      name = name or line:match("^      ([%w_]+) = .-,$")
+      if name then
+        local a = out[sec][model]
+        a.order[#a.order + 1] = name
+        a.notes[name] = note
+      end
+    end
+  end
+  return out
 end
 
 -- Puts the entries of s's model for the ISAs s generates into s.tuned

@@ -156,14 +156,17 @@ else
   "$bitgen" generate "$spec" --tuning "$work/tuned.lua" -o "$work/g1" >/dev/null
   "$bitgen" generate "$spec" --tuning "$work/tuned.lua" -o "$work/g2" >/dev/null
   check 'diff -r "$work/g1" "$work/g2" >/dev/null' "tuned package byte-identical on repeat"
-  # the same file again (-o existing, same CPU): entries of other models are kept
+  # the same file again (-o existing, same CPU): entries of other models are
+  # kept, with their notes
   cat "$work/tuned.lua" >"$work/merge.lua"
-  sed -i '/^  formats = {$/!s/^\(  [a-z0-9]* = {\)$/\1\n    ["kept-model"] = { i2s_gemv_128x128 = { rows = 2, unroll = 1 } },/' "$work/merge.lua"
+  sed -i '/^  formats = {$/!s/^\(  [a-z0-9]* = {\)$/\1\n    ["kept-model"] = {\n      i2s_gemv_128x128 = { rows = 2, unroll = 1 }, -- a note to keep\n    },/' "$work/merge.lua"
   check '"$bitgen" check "$spec" --tuning "$work/merge.lua" >/dev/null' "merge input valid"
   TMPDIR="$work/tmp" "$bitgen" tune "$spec" --quick --isa scalar -o "$work/merge.lua" 2>"$work/log2"
   rc=$?
   check '[ $rc -eq 0 ] && grep -q "kept-model" "$work/merge.lua" && grep -q "^  scalar = {" "$work/merge.lua"' \
     "a second tune (scalar) keeps the file's other entries: $(tail -2 "$work/log2")"
+  check 'grep -qE "^      i2s_gemv_128x128 = \{ rows = 2, unroll = 1[^}]*\}, -- a note to keep$" "$work/merge.lua"' \
+    "a kept entry keeps its note"
   check '"$bitgen" check "$spec" --tuning "$work/merge.lua" >/dev/null' "the merged file validates"
   check '[ -z "$(ls -A "$work/tmp")" ]' "second tune removed its temporary directory"
 fi

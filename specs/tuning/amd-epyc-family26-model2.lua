@@ -8,13 +8,13 @@ return {
   cpu = "AMD EPYC (x86_64 family 26 model 2 stepping 1)",
   formats = {
     ["bitnet-b1.58-2b-4t"] = {
-      attn_q = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 38.6 us + 13.4 us, tl 43.1 us + 20.7 us
-      attn_k = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 9562 ns + 3335 ns, tl 10.8 us + 5115 ns
-      attn_v = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 9562 ns + 3335 ns, tl 10.8 us + 5115 ns
-      attn_o = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 38.6 us + 13.4 us, tl 43.1 us + 20.7 us
-      ffn_gate = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 108.0 us + 37.8 us, tl 117.4 us + 55.8 us
-      ffn_up = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 108.0 us + 37.8 us, tl 117.4 us + 55.8 us
-      ffn_down = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 108.2 us + 36.4 us, tl 116.0 us + 94.5 us
+      attn_q = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 38.3 us + 13.4 us, tl 41.5 us + 19.9 us
+      attn_k = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 9539 ns + 3315 ns, tl 9973 ns + 4999 ns
+      attn_v = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 9539 ns + 3315 ns, tl 9973 ns + 4999 ns
+      attn_o = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 38.3 us + 13.4 us, tl 41.5 us + 19.9 us
+      ffn_gate = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 103.1 us + 37.7 us, tl 112.0 us + 54.4 us
+      ffn_up = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 103.1 us + 37.7 us, tl 112.0 us + 54.4 us
+      ffn_down = "i2s", -- per token, decode (GEMV cold) + prefill (GEMM / 128): i2s 105.1 us + 36.4 us, tl 112.2 us + 68.5 us
     },
   },
   avx2 = {
@@ -123,14 +123,14 @@ return {
   },
   avx512vnni = {
     ["bitnet-b1.58-2b-4t"] = {
-      i2s_gemv_2560x2560 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 38.6 us (hot 18.7 us) vs the spec's r8u2f4: cold 41.3 us (hot 18.6 us) (16 tiles timed)
-      i2s_gemv_640x2560 = { rows = 8, unroll = 2, prefetch = 64 }, -- cold 9562 ns (hot 4229 ns) vs the spec's r8u2f4: cold 10.5 us (hot 4228 ns) (16 tiles timed)
-      i2s_gemv_6912x2560 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 108.0 us (hot 49.7 us) vs the spec's r8u2f4: cold 111.4 us (hot 50.2 us) (16 tiles timed)
-      i2s_gemv_2560x6912 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 108.2 us (hot 48.1 us) vs the spec's r8u2f4: cold 112.5 us (hot 48.5 us) (16 tiles timed)
-      i2s_gemm_2560x2560xn = { rows = 8, tokens = 4, unroll = 1 }, -- 1.71 ms vs the spec's r8n6u1: 2.31 ms (19 tiles timed)
-      i2s_gemm_640x2560xn = { rows = 8, tokens = 4, unroll = 1 }, -- 426.9 us vs the spec's r8n6u1: 561.4 us (19 tiles timed)
-      i2s_gemm_6912x2560xn = { rows = 8, tokens = 6, unroll = 4 }, -- 4.83 ms vs the spec's r8n6u1: 6.24 ms (19 tiles timed)
-      i2s_gemm_2560x6912xn = { rows = 8, tokens = 3, unroll = 1 }, -- 4.67 ms vs the spec's r8n6u1: 6.42 ms (19 tiles timed)
+      i2s_gemv_2560x2560 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 38.3 us (hot 18.6 us) vs the spec's r8u2f4: cold 39.9 us (hot 18.1 us) (16 tiles timed)
+      i2s_gemv_640x2560 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 9539 ns (hot 4214 ns) vs the spec's r8u2f4: cold 10.1 us (hot 4189 ns) (16 tiles timed)
+      i2s_gemv_6912x2560 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 103.1 us (hot 50.1 us) vs the spec's r8u2f4: cold 108.4 us (hot 49.2 us) (16 tiles timed)
+      i2s_gemv_2560x6912 = { rows = 8, unroll = 2, prefetch = 16 }, -- cold 105.1 us (hot 48.0 us) vs the spec's r8u2f4: cold 108.2 us (hot 47.7 us) (16 tiles timed)
+      i2s_gemm_2560x2560xn = { rows = 8, tokens = 4, unroll = 1 }, -- 1.72 ms vs the spec's r8n4u1: 1.72 ms (15 tiles timed)
+      i2s_gemm_640x2560xn = { rows = 8, tokens = 4, unroll = 1 }, -- 424.3 us vs the spec's r8n4u1: 424.3 us (15 tiles timed)
+      i2s_gemm_6912x2560xn = { rows = 8, tokens = 4, unroll = 1 }, -- 4.82 ms vs the spec's r8n4u1: 4.82 ms (15 tiles timed)
+      i2s_gemm_2560x6912xn = { rows = 8, tokens = 4, unroll = 1 }, -- 4.66 ms vs the spec's r8n4u1: 4.66 ms (15 tiles timed)
     },
     ["bitnet-b1.58-2b-4t-q4-0"] = {
       q4_0_gemm_2560x2560xn = { rows = 16, tokens = 1, unroll = 1, prefetch = 16 },
