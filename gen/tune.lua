@@ -639,30 +639,16 @@ function M.run(host, o, load_spec)
       local t = { cpu = cpu, entries = {}, notes = {}, order = {}, formats = {}, format_notes = {}, format_order = {} }
       if old then
         -- kept entries keep their notes and order (this run's replace them below)
-        local ann = old.annotations or {}
-        local function carry(sec, model, notes, order)
-          local a = ann[sec] and ann[sec][model]
-          if not a then return end
-          notes[sec] = notes[sec] or {}
-          notes[sec][model] = a.notes
-          order[sec] = order[sec] or {}
-          order[sec][model] = a.order
-        end
         for isa_name, models in pairs(old.entries) do
-          t.entries[isa_name] = {}
+          t.entries[isa_name], t.notes[isa_name], t.order[isa_name] = {}, {}, {}
           for model, ks in pairs(models) do
             t.entries[isa_name][model] = ks
-            carry(isa_name, model, t.notes, t.order)
+            t.notes[isa_name][model], t.order[isa_name][model] = tuning_mod.kept(old, isa_name, model, ks)
           end
         end
-        local fnotes, forder = {}, {}
         for model, fm in pairs(old.formats) do
           t.formats[model] = fm
-          carry("formats", model, fnotes, forder)
-        end
-        for model, a in pairs(fnotes.formats or {}) do
-          t.format_notes[model] = a
-          t.format_order[model] = forder.formats[model]
+          t.format_notes[model], t.format_order[model] = tuning_mod.kept(old, "formats", model, fm)
         end
       end
       if res.formats then

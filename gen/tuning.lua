@@ -217,7 +217,7 @@ end
 -- The notes and entry order of a file as M.render writes it (the comments
 -- `bitgen tune -o` carries over for the entries it keeps): section (an ISA
 -- or "formats") -> model -> {notes = name -> text, order = {names}}.  Lines
--- of any other shape are ignored.
+-- of any other shape are ignored (see M.kept).
 function M.annotations(text)
   local out, sec, model = {}, nil, nil
   for line in text:gmatch("[^\n]+") do
@@ -256,6 +256,21 @@ function M.apply(t, s)
     end
   end
   return n
+end
+
+-- The notes and order for M.render of the entries (name -> value) that a
+-- loaded tuning file t has in section sec for model: the file's own, in its
+-- order; entries its text does not show in the rendered shape follow sorted.
+function M.kept(t, sec, model, entries)
+  local a = t.annotations and t.annotations[sec] and t.annotations[sec][model] or { notes = {}, order = {} }
+  local order, seen = {}, {}
+  for _, name in ipairs(a.order) do
+    if entries[name] ~= nil and not seen[name] then order[#order + 1], seen[name] = name, true end
+  end
+  for _, name in ipairs(C.sorted_keys(entries)) do
+    if not seen[name] then order[#order + 1] = name end
+  end
+  return a.notes, order
 end
 
 -- The text of a tuning file.  t: {cpu, comment = {lines}, entries = ISA ->

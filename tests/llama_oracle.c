@@ -37,6 +37,8 @@
 #include <sys/stat.h>
 #include <time.h>
 
+#include "oracle_common.h"
+
 #define ORACLE_LLAMA_VERSION "0.4.0-dev"
 #define ORACLE_GGML_COMMIT "5b4ebc5"
 
@@ -341,15 +343,6 @@ static int run_open(lo_run *r, const char *dir, const char *model, uint32_t n_ct
   return 0;
 }
 
-static int parse_int(const char *s, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || errno || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
-
 static int usage(void) {
   fprintf(stderr, "usage: llama-oracle logits LIBDIR MODEL.gguf OUT.f32 TOKEN...\n"
                   "       llama-oracle bench LIBDIR MODEL.gguf N_PROMPT N_DECODE [THREADS]\n");
@@ -364,7 +357,7 @@ static int cmd_logits(int argc, char **argv) {
   if (tok == NULL) return fprintf(stderr, "llama-oracle: out of memory\n"), 1;
   for (int i = 0; i < n; i++) {
     long v;
-    if (parse_int(argv[5 + i], 0, INT32_MAX, &v)) {
+    if (oracle_parse_int(argv[5 + i], 0, INT32_MAX, &v)) {
       fprintf(stderr, "llama-oracle: token '%s' is not a non-negative integer\n", argv[5 + i]);
       free(tok);
       return 2;
@@ -435,16 +428,10 @@ static int cmd_logits(int argc, char **argv) {
   return st;
 }
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static int cmd_bench(int argc, char **argv) {
   long np, nd, th = 1;
-  if (argc < 6 || argc > 7 || parse_int(argv[4], 1, 4096, &np) || parse_int(argv[5], 1, 4096, &nd) ||
-      (argc == 7 && parse_int(argv[6], 1, 1024, &th)))
+  if (argc < 6 || argc > 7 || oracle_parse_int(argv[4], 1, 4096, &np) || oracle_parse_int(argv[5], 1, 4096, &nd) ||
+      (argc == 7 && oracle_parse_int(argv[6], 1, 1024, &th)))
     return usage();
   lo_run r;
   int st = run_open(&r, argv[2], argv[3], (uint32_t)(np + nd), (uint32_t)np, (int)th);
@@ -457,20 +444,18 @@ static int cmd_bench(int argc, char **argv) {
     run_free(&r);
     return fprintf(stderr, "llama-oracle: out of memory\n"), 1;
   }
-  for (long i = 0; i < np; i++) tok[i] = (lo_token)((i * 7919 + 13) % r.n_vocab);
-  double t0 = now();
+  for (long i = 0; i < np; i++) tok[i] = oracle_prompt_token(i, r.n_vocab);
+  double t0 = oracle_now();
   int32_t d = r.L.decode(r.ctx, r.L.batch_get_one(tok, (int32_t)np));
-  double t1 = now(), t2 = t1;
+  double t1 = oracle_now(), t2 = t1;
   long done = 0;
   for (; d == 0 && done < nd; done++) {
     const float *lg = r.L.get_logits_ith(r.ctx, -1);
     if (lg == NULL) { d = -1000; break; }
-    lo_token next = 0;
-    for (int32_t v = 1; v < r.n_vocab; v++)
-      if (lg[v] > lg[next]) next = v;
-    if (done == 0) t1 = now(); /* decode time from the first decoded token on */
+    lo_token next = oracle_argmax(lg, r.n_vocab);
+    if (done == 0) t1 = oracle_now(); /* decode time from the first decoded token on */
     d = r.L.decode(r.ctx, r.L.batch_get_one(&next, 1));
-    t2 = now();
+    t2 = oracle_now();
   }
   free(tok);
   if (d != 0) {
@@ -479,8 +464,7 @@ static int cmd_bench(int argc, char **argv) {
     run_free(&r);
     return 1;
   }
-  printf("prompt: %ld tokens in %.3f s, %.2f tokens/s\n", np, t1 - t0, (double)np / (t1 - t0));
-  printf("decode: %ld tokens in %.3f s, %.2f tokens/s\n", done, t2 - t1, (double)done / (t2 - t1));
+  oracle_report(np, done, t0, t1, t2);
   run_free(&r);
   return 0;
 }

@@ -24,21 +24,13 @@
 #include <time.h>
 
 #include ORACLE_HEADER
+#include "oracle_common.h"
 
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define P(name) CAT(ORACLE_PKG, CAT(_, name))
 #define PU(name) CAT(ORACLE_PKG_UPPER, CAT(_, name))
 #define N_VOCAB PU(N_VOCAB)
-
-static int parse_int(const char *s, long lo, long hi, long *out) {
-  char *end;
-  errno = 0;
-  long v = strtol(s, &end, 10);
-  if (!*s || *end || errno || v < lo || v > hi) return -1;
-  *out = v;
-  return 0;
-}
 
 static int usage(void) {
   fprintf(stderr, "usage: oracle-run logits MODEL.gguf OUT.f32 TOKEN...\n"
@@ -94,7 +86,7 @@ static int cmd_logits(int argc, char **argv) {
   }
   for (size_t i = 0; i < n; i++) {
     long v;
-    if (parse_int(argv[4 + i], 0, N_VOCAB - 1, &v)) {
+    if (oracle_parse_int(argv[4 + i], 0, N_VOCAB - 1, &v)) {
       fprintf(stderr, "oracle-run: token '%s' is not an integer in [0, %d)\n", argv[4 + i], N_VOCAB);
       free(tok), free(logits);
       return 2;
@@ -130,16 +122,10 @@ static int cmd_logits(int argc, char **argv) {
   return ret;
 }
 
-static double now(void) {
-  struct timespec t;
-  clock_gettime(CLOCK_MONOTONIC, &t);
-  return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static int cmd_bench(int argc, char **argv) {
   long np, nd, th = 1;
-  if (argc < 5 || argc > 6 || parse_int(argv[3], 1, 4096, &np) || parse_int(argv[4], 1, 4096, &nd) ||
-      (argc == 6 && parse_int(argv[5], 1, 1024, &th)))
+  if (argc < 5 || argc > 6 || oracle_parse_int(argv[3], 1, 4096, &np) || oracle_parse_int(argv[4], 1, 4096, &nd) ||
+      (argc == 6 && oracle_parse_int(argv[5], 1, 1024, &th)))
     return usage();
   run r;
   if (run_open(&r, argv[2], (size_t)(np + nd), (size_t)np, (size_t)th)) return 1;
@@ -150,18 +136,16 @@ static int cmd_bench(int argc, char **argv) {
     run_free(&r);
     return fprintf(stderr, "oracle-run: out of memory\n"), 1;
   }
-  for (long i = 0; i < np; i++) tok[i] = (int32_t)((i * 7919 + 13) % N_VOCAB); /* llama-oracle's prompt */
-  double t0 = now();
+  for (long i = 0; i < np; i++) tok[i] = oracle_prompt_token(i, N_VOCAB);
+  double t0 = oracle_now();
   int st = P(eval)(r.ctx, tok, (size_t)np, logits);
-  double t1 = now(), t2 = t1;
+  double t1 = oracle_now(), t2 = t1;
   long done = 0;
   for (; st == BITGEN_OK && done < nd; done++) {
-    int32_t next = 0;
-    for (int32_t v = 1; v < N_VOCAB; v++)
-      if (logits[v] > logits[next]) next = v;
-    if (done == 0) t1 = now();
+    int32_t next = oracle_argmax(logits, N_VOCAB);
+    if (done == 0) t1 = oracle_now();
     st = P(eval)(r.ctx, &next, 1, logits);
-    t2 = now();
+    t2 = oracle_now();
   }
   free(tok), free(logits);
   if (st != BITGEN_OK) {
@@ -169,8 +153,7 @@ static int cmd_bench(int argc, char **argv) {
     run_free(&r);
     return 1;
   }
-  printf("prompt: %ld tokens in %.3f s, %.2f tokens/s\n", np, t1 - t0, (double)np / (t1 - t0));
-  printf("decode: %ld tokens in %.3f s, %.2f tokens/s\n", done, t2 - t1, (double)done / (t2 - t1));
+  oracle_report(np, done, t0, t1, t2);
   run_free(&r);
   return 0;
 }
